@@ -22,6 +22,10 @@ def binarize_mask(mask: np.ndarray, rule: str = 'ge128') -> np.ndarray:
 
     Returns:
         uint8 array (H, W) with values in {0, 1}.
+
+    Raises:
+        ValueError: unknown rule, not 2-D, or a 0/1 mask under ``'ge128'``
+            (it would silently lose every crack pixel).
     """
     if rule not in BINARIZE_RULES:
         raise ValueError(f'unknown mask binarisation rule {rule!r}; '
@@ -32,6 +36,10 @@ def binarize_mask(mask: np.ndarray, rule: str = 'ge128') -> np.ndarray:
         raise ValueError(f'mask must be 2-D, got shape {mask.shape}')
     if rule == 'nonzero':
         return (mask > 0).astype(np.uint8)
+    if mask.max(initial=0) == 1:
+        raise ValueError('mask holds only 0/1 values but the rule is '
+                         "'ge128' (for 0/255 masks): every crack pixel would be "
+                         "lost; use mask_rule='nonzero' for 0/1 masks")
     if mask.dtype == np.uint16:
         return (mask >= 128 * 257).astype(np.uint8)
     return (mask >= 128).astype(np.uint8)
