@@ -1,0 +1,3 @@
+from .loading import LoadCrackAnnotations
+
+__all__ = ['LoadCrackAnnotations']
