@@ -1,0 +1,81 @@
+"""Evaluate a checkpoint on a config's test set.
+
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out DIR]
+        [--show-dir DIR] [--device auto|cpu|cuda] [--data-root DIR]
+        [--cfg-options k=v ...] [--launcher none|pytorch]
+
+Distributed: tools/dist_test.sh CONFIG CHECKPOINT NPROC [args].
+"""
+import argparse
+import os
+import os.path as osp
+
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+from mmcrack.engine import init_cpu_distributed
+from mmcrack.utils.launch import DEVICES, select_device, set_data_root
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Test a checkpoint')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='where logs and metrics go')
+    parser.add_argument('--out', help='segmentation: write predicted maps '
+                        'to this folder')
+    parser.add_argument('--show-dir', help='segmentation: write '
+                        'visualisations to this folder')
+    parser.add_argument('--device', default='auto', choices=DEVICES)
+    parser.add_argument('--data-root', help='override every dataset root')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config keys, e.g. key=value a.b=c')
+    parser.add_argument('--launcher', default='none',
+                        choices=['none', 'pytorch', 'slurm', 'mpi'])
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def build_cfg(args) -> Config:
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.data_root:
+        set_data_root(cfg, args.data_root)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    cfg.load_from = args.checkpoint
+    if args.show_dir or args.out:
+        vis = cfg.default_hooks.get('visualization')
+        if vis is None:
+            raise ValueError('--show-dir/--out need a visualization hook in '
+                             'default_hooks (segmentation configs have one)')
+        if args.show_dir:
+            vis.update(draw=True, interval=1)
+            cfg.visualizer.save_dir = args.show_dir
+    if args.out:
+        cfg.test_evaluator = cfg.test_evaluator if isinstance(
+            cfg.test_evaluator, list) else [cfg.test_evaluator]
+        cfg.test_evaluator.append(
+            dict(type='DumpResults', out_file_path=osp.join(
+                args.out, 'results.pkl')))
+    return cfg
+
+
+def main():
+    args = parse_args()
+    select_device(args.device)
+    cfg = build_cfg(args)
+    init_cpu_distributed(args.launcher)
+    runner = Runner.from_cfg(cfg)
+    runner.test()
+
+
+if __name__ == '__main__':
+    main()
