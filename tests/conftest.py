@@ -32,6 +32,7 @@ def run_tool(args, cwd=REPO, env=None, timeout=600):
     full_env = dict(os.environ)
     full_env.update(env or {})
     full_env['PYTHONPATH'] = REPO + os.pathsep + full_env.get('PYTHONPATH', '')
+    full_env.setdefault('PYTHON', sys.executable)  # for tools/dist_*.sh
     cmd = args if args[0].endswith('.sh') else [sys.executable] + list(args)
     proc = subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True,
                           text=True, timeout=timeout)
