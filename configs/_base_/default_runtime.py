@@ -15,7 +15,6 @@ model_wrapper_cfg = dict(type='CPUAwareDistributedDataParallel')
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(
     type='SegLocalVisualizer', vis_backends=vis_backends, name='visualizer')
-log_processor = dict(by_epoch=False)
 log_level = 'INFO'
 load_from = None
 resume = False

@@ -19,7 +19,8 @@ train_dataloader = dict(
     batch_size=4,
     num_workers=2,
     persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
+    # finite: works with epoch- and iteration-based loops
+    sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,

@@ -15,6 +15,4 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', by_epoch=True, interval=5),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='SegVisualizationHook'))
-# Epoch-based loops need a finite sampler.
-train_dataloader = dict(sampler=dict(type='DefaultSampler', shuffle=True))
 log_processor = dict(by_epoch=True)
