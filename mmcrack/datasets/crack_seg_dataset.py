@@ -39,6 +39,12 @@ class CrackSegDataset(BaseSegDataset):
         mask_rule (str): see above.
         check_files (bool): at start, read every image/mask header and fail
             on unreadable files or size mismatches (cheap: no decoding).
+        allow_missing_masks (bool): list images that have no mask (or no
+            mask folder at all) with ``seg_map_path=None`` instead of failing.
+            For weakly-supervised configs, whose masks are pseudo-labels that
+            ``PseudoLabelHook`` writes and points the dataset at before the
+            first iteration; a sample without a mask that reaches
+            ``LoadCrackAnnotations`` is an error.
         **kwargs: :class:`mmseg.datasets.BaseSegDataset` arguments.
 
     Raises:
@@ -52,6 +58,7 @@ class CrackSegDataset(BaseSegDataset):
                  seg_map_dir: Optional[str] = None,
                  mask_rule: str = 'ge128',
                  check_files: bool = True,
+                 allow_missing_masks: bool = False,
                  **kwargs):
         if mask_rule not in BINARIZE_RULES:
             raise ValueError(f'mask_rule must be one of {BINARIZE_RULES}, '
@@ -59,6 +66,7 @@ class CrackSegDataset(BaseSegDataset):
         self.seg_map_dir = seg_map_dir
         self.mask_rule = mask_rule
         self.check_files = check_files
+        self.allow_missing_masks = allow_missing_masks
         kwargs.setdefault('reduce_zero_label', False)
         super().__init__(**kwargs)
 
@@ -74,10 +82,11 @@ class CrackSegDataset(BaseSegDataset):
         mask_dir = self._mask_dir()
         stems = read_split_file(self.ann_file) if self.ann_file else None
         pairs = pair_by_stem(img_dir, mask_dir, IMG_EXTENSIONS,
-                             MASK_EXTENSIONS, stems=stems)
+                             MASK_EXTENSIONS, stems=stems,
+                             allow_missing_b=self.allow_missing_masks)
         data_list = []
         for stem, img_path, mask_path in pairs:
-            if self.check_files:
+            if self.check_files and mask_path is not None:
                 _check_pair(img_path, mask_path)
             data_list.append(
                 dict(

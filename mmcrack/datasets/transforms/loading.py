@@ -23,7 +23,13 @@ class LoadCrackAnnotations(BaseTransform):
         self.default_rule = default_rule
 
     def transform(self, results: dict) -> dict:
-        path = results['seg_map_path']
+        path = results.get('seg_map_path')
+        if path is None:
+            raise ValueError(
+                f'{results.get("img_path")}: no mask. The dataset was built '
+                'with allow_missing_masks=True (weakly-supervised config?) '
+                'but nothing supplied masks: add PseudoLabelHook to '
+                'custom_hooks, or give the dataset a mask folder')
         mask = read_image(path, 'unchanged')
         try:
             label = binarize_mask(mask,

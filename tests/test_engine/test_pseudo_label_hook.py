@@ -1,0 +1,186 @@
+"""PseudoLabelHook with a stand-in generator: labels written, dataset
+redirected, keep rule, cache reuse and invalidation, resume, 2 processes."""
+import glob
+import os
+import os.path as osp
+import shutil
+import sys
+
+import cv2
+import numpy as np
+import pytest
+from mmengine.config import Config
+
+from conftest import REPO, run_tool
+
+sys.path.insert(0, osp.dirname(__file__))
+import fake_generator  # noqa: E402,F401  (registers FakeCrackGenerator)
+
+CONFIG = osp.join(REPO,
+                  'configs/unet/unet-s5-d16_fcn_1xb4-400i_synthetic-256x256.py')
+
+
+@pytest.fixture
+def image_only_root(tiny_synthetic, tmp_path):
+    """Training images without any mask folder, plus one crack-free image."""
+    root = tmp_path / 'wsv'
+    shutil.copytree(osp.join(tiny_synthetic, 'images', 'train'),
+                    root / 'images' / 'train')
+    cv2.imwrite(str(root / 'images/train/bright.png'),
+                np.full((64, 64, 3), 200, np.uint8))
+    ckpt = tmp_path / 'classifier.pth'
+    ckpt.write_bytes(b'weights v1')
+    return root, ckpt
+
+
+def _cfg(root, ckpt, work_dir, calls_dir, threshold=90, extra=()):
+    cfg = Config.fromfile(CONFIG)
+    cfg.work_dir = str(work_dir)
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=1,
+                         val_interval=100)
+    cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=100)
+    cfg.default_hooks.logger.interval = 1
+    loader = cfg.train_dataloader
+    loader.update(batch_size=2, num_workers=0, persistent_workers=False)
+    loader.dataset.update(data_root=str(root),
+                          data_prefix=dict(img_path='images/train'),
+                          allow_missing_masks=True)
+    cfg.custom_hooks = [
+        dict(type='PseudoLabelHook',
+             generator=dict(type='FakeCrackGenerator',
+                            checkpoint_path=str(ckpt),
+                            calls_dir=str(calls_dir), threshold=threshold),
+             min_crack_pixels=5,
+             extra_img_dirs=list(extra))
+    ]
+    return cfg
+
+
+def _train(cfg):
+    from mmengine.runner import Runner
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    return runner
+
+
+def _calls(calls_dir):
+    return len(glob.glob(osp.join(str(calls_dir), '*')))
+
+
+def test_labels_written_dataset_redirected_keep_rule(image_only_root,
+                                                     tmp_path):
+    root, ckpt = image_only_root
+    runner = _train(_cfg(root, ckpt, tmp_path / 'w', tmp_path / 'calls'))
+    hook = [h for h in runner.hooks if type(h).__name__ == 'PseudoLabelHook']
+    stats = hook[0].stats
+    assert stats['images'] == 5 and stats['generated'] == 5
+    assert _calls(tmp_path / 'calls') == 5
+    # the crack-free image fails the keep rule, the cracked ones pass
+    assert stats['dropped'] == 1 and stats['kept'] == 4
+    ds = runner.train_loop.dataloader.dataset
+    assert len(ds) == 4
+    names = sorted(osp.basename(ds.get_data_info(i)['img_path'])
+                   for i in range(len(ds)))
+    assert 'bright.png' not in names
+    # masks are the pseudo-labels: the stored file is the generator's output
+    # and the training sample's ground truth is read from it
+    label_dir = stats['label_dir']
+    for i in range(len(ds)):
+        info = ds.get_data_info(i)
+        assert info['seg_map_path'].startswith(label_dir)
+        img = cv2.cvtColor(cv2.imread(info['img_path']), cv2.COLOR_BGR2RGB)
+        expected = (img.mean(axis=2) < 90).astype(np.uint8) * 255
+        stored = cv2.imread(info['seg_map_path'], cv2.IMREAD_GRAYSCALE)
+        np.testing.assert_array_equal(stored, expected)
+    gt = ds[0]['data_samples'].gt_sem_seg.data.numpy()[0]
+    first = cv2.imread(ds.get_data_info(0)['seg_map_path'],
+                       cv2.IMREAD_GRAYSCALE)
+    assert gt.sum() == (first > 0).sum() > 0  # flips keep the count
+    assert not glob.glob(osp.join(label_dir, '**', '.tmp-*'), recursive=True)
+    manifest = osp.join(str(tmp_path / 'w'), 'pseudo_labels',
+                        'manifest.json')
+    assert osp.isfile(manifest)
+
+
+def test_cache_reuse_invalidation_and_resume(image_only_root, tmp_path):
+    root, ckpt = image_only_root
+    out = tmp_path / 'labels'
+
+    def run(calls, **kw):
+        cfg = _cfg(root, ckpt, tmp_path / 'w', calls, **kw)
+        cfg.custom_hooks[0]['out_dir'] = str(out)
+        return [h for h in _train(cfg).hooks
+                if type(h).__name__ == 'PseudoLabelHook'][0].stats
+
+    first = run(tmp_path / 'c1')
+    assert _calls(tmp_path / 'c1') == 5
+
+    second = run(tmp_path / 'c2')  # same key: nothing generated
+    assert _calls(tmp_path / 'c2') == 0
+    assert second['key'] == first['key'] and second['reused'] == 5
+
+    # an interrupted run: two labels missing, a temp file left behind
+    label_dir = first['label_dir']
+    os.remove(osp.join(label_dir, 'train', 'train_0001.png'))
+    os.remove(osp.join(label_dir, 'train', 'bright.png'))
+    open(osp.join(label_dir, 'train', '.tmp-xyz.png'), 'wb').close()
+    third = run(tmp_path / 'c3')
+    assert _calls(tmp_path / 'c3') == 2 and third['generated'] == 2
+    assert third['kept'] == first['kept']
+
+    # a changed setting: new key, everything regenerated in a new folder
+    fourth = run(tmp_path / 'c4', threshold=80)
+    assert fourth['key'] != first['key']
+    assert _calls(tmp_path / 'c4') == 5
+    assert fourth['label_dir'] != label_dir
+
+    # a changed checkpoint: new key too
+    ckpt.write_bytes(b'weights v2')
+    fifth = run(tmp_path / 'c5', threshold=80)
+    assert fifth['key'] != fourth['key'] and _calls(tmp_path / 'c5') == 5
+
+
+def test_extra_unlabelled_images_join_training(image_only_root, tiny_synthetic,
+                                               tmp_path):
+    root, ckpt = image_only_root
+    extra = osp.join(tiny_synthetic, 'images', 'test')
+    runner = _train(
+        _cfg(root, ckpt, tmp_path / 'w', tmp_path / 'calls', extra=[extra]))
+    stats = [h for h in runner.hooks
+             if type(h).__name__ == 'PseudoLabelHook'][0].stats
+    assert stats['images'] == 7 and stats['kept'] == 6
+    assert len(runner.train_loop.dataloader.dataset) == 6
+
+
+def test_without_hook_missing_masks_fail_clearly(image_only_root, tmp_path):
+    root, ckpt = image_only_root
+    cfg = _cfg(root, ckpt, tmp_path / 'w', tmp_path / 'calls')
+    cfg.custom_hooks = []
+    with pytest.raises(ValueError, match='no mask.*PseudoLabelHook'):
+        _train(cfg)
+
+
+@pytest.mark.slow
+@pytest.mark.dist
+def test_two_processes_label_each_image_once(image_only_root, tmp_path):
+    root, ckpt = image_only_root
+    calls = tmp_path / 'calls'
+    cfg = _cfg(root, ckpt, tmp_path / 'w', calls)
+    cfg.custom_imports = dict(imports=['mmcrack', 'fake_generator'],
+                              allow_failed_imports=False)
+    cfg_path = str(tmp_path / 'wsv_cfg.py')
+    cfg.dump(cfg_path)
+    import socket
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    out = run_tool(['tools/dist_train.sh', cfg_path, '2'],
+                   env=dict(PORT=str(port), OMP_NUM_THREADS='1',
+                            PYTHONPATH=osp.dirname(__file__)))
+    log = out.stdout + out.stderr
+    files = os.listdir(calls)
+    assert len(files) == 5  # every image exactly once ...
+    assert {f.rsplit('.', 1)[1] for f in files} == {'0', '1'}  # ... shared
+    assert log.count('PseudoLabelHook: kept 4, dropped 1') >= 1
+    assert 'Iter(train) [1/1]' in log
