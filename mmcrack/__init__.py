@@ -13,6 +13,6 @@ from .utils.checkpoint_compat import enable_trusted_checkpoint_loading  # noqa
 
 enable_trusted_checkpoint_loading()
 
-from . import datasets, engine, evaluation, models, pseudo_label  # noqa
+from . import apis, datasets, engine, evaluation, models, pseudo_label  # noqa
 
 __all__ = ['__version__']

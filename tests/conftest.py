@@ -41,3 +41,34 @@ def run_tool(args, cwd=REPO, env=None, timeout=600):
                     f'--- stdout ---\n{proc.stdout[-6000:]}\n'
                     f'--- stderr ---\n{proc.stderr[-6000:]}')
     return proc
+
+
+UNET_DEMO_CONFIG = osp.join(
+    REPO, 'configs/unet/unet-s5-d16_fcn_1xb4-400i_synthetic-256x256.py')
+
+
+def tiny_train_options(data_root, max_iters=2):
+    """--data-root/--cfg-options that shrink a segmentation config's run."""
+    opts = [
+        f'train_cfg.max_iters={max_iters}',
+        f'train_cfg.val_interval={max_iters}',
+        f'default_hooks.checkpoint.interval={max_iters}',
+        'default_hooks.logger.interval=1',
+        'param_scheduler.0.milestones=[1000]',
+        'train_dataloader.batch_size=2',
+    ]
+    for loader in ('train', 'val', 'test'):
+        opts += [
+            f'{loader}_dataloader.num_workers=0',
+            f'{loader}_dataloader.persistent_workers=False',
+        ]
+    return ['--data-root', data_root, '--cfg-options'] + opts
+
+
+@pytest.fixture(scope='session')
+def tiny_seg_checkpoint(tiny_synthetic, tmp_path_factory):
+    """(config, checkpoint) of the U-Net demo trained 2 iterations."""
+    work = str(tmp_path_factory.mktemp('tiny_seg'))
+    run_tool(['tools/train.py', UNET_DEMO_CONFIG, '--work-dir', work] +
+             tiny_train_options(tiny_synthetic))
+    return UNET_DEMO_CONFIG, osp.join(work, 'iter_2.pth')

@@ -6,27 +6,10 @@ import socket
 
 import pytest
 
-from conftest import REPO, run_tool
+from conftest import REPO, run_tool, tiny_train_options
 
 CONFIG = osp.join(REPO,
                   'configs/unet/unet-s5-d16_fcn_1xb4-400i_synthetic-256x256.py')
-
-
-def _options(data_root, max_iters):
-    opts = [
-        f'train_cfg.max_iters={max_iters}',
-        f'train_cfg.val_interval={max_iters}',
-        'default_hooks.checkpoint.interval=2',
-        'default_hooks.logger.interval=1',
-        'param_scheduler.0.milestones=[1000]',
-        'train_dataloader.batch_size=2',
-    ]
-    for loader in ('train', 'val', 'test'):
-        opts += [
-            f'{loader}_dataloader.num_workers=0',
-            f'{loader}_dataloader.persistent_workers=False',
-        ]
-    return ['--data-root', data_root, '--cfg-options'] + opts
 
 
 def _free_port():
@@ -39,13 +22,13 @@ def _free_port():
 def test_train_resume_load_from_and_test(tiny_synthetic, tmp_path):
     work = str(tmp_path / 'work')
     run_tool(['tools/train.py', CONFIG, '--work-dir', work, '--device',
-              'cpu'] + _options(tiny_synthetic, 2))
+              'cpu'] + tiny_train_options(tiny_synthetic, 2))
     assert osp.isfile(osp.join(work, 'iter_2.pth'))
 
     # --resume (latest checkpoint) continues at iteration 3: needs the
     # weights_only fix for mmengine checkpoints on torch >= 2.6
     out = run_tool(['tools/train.py', CONFIG, '--work-dir', work, '--resume'] +
-                   _options(tiny_synthetic, 4))
+                   tiny_train_options(tiny_synthetic, 4))
     log = out.stdout + out.stderr
     assert 'resumed epoch: 0, iter: 2' in log
     assert 'Iter(train) [3/4]' in log and 'Iter(train) [1/4]' not in log
@@ -54,14 +37,14 @@ def test_train_resume_load_from_and_test(tiny_synthetic, tmp_path):
     # load_from: weights only, training restarts at iteration 1
     work2 = str(tmp_path / 'work2')
     out = run_tool(['tools/train.py', CONFIG, '--work-dir', work2] +
-                   _options(tiny_synthetic, 2) +
+                   tiny_train_options(tiny_synthetic, 2) +
                    [f'load_from={osp.join(work, "iter_4.pth")}'])
     log = out.stdout + out.stderr
     assert 'Load checkpoint from' in log and 'Iter(train) [1/2]' in log
 
     out = run_tool(['tools/test.py', CONFIG, osp.join(work, 'iter_4.pth'),
                     '--work-dir', str(tmp_path / 'test')] +
-                   _options(tiny_synthetic, 2))
+                   tiny_train_options(tiny_synthetic, 2))
     log = out.stdout + out.stderr
     match = re.search(r'Iter\(test\) \[2/2\].*mIoU: ([0-9.]+)', log)
     assert match, log[-3000:]
@@ -75,7 +58,7 @@ def test_two_process_gloo_training_with_syncbn(tiny_synthetic, tmp_path):
     work = str(tmp_path / 'dist')
     out = run_tool(
         ['tools/dist_train.sh', CONFIG, '2', '--work-dir', work] +
-        _options(tiny_synthetic, 2) + [
+        tiny_train_options(tiny_synthetic, 2) + [
             'model.backbone.norm_cfg.type=SyncBN',
             'model.decode_head.norm_cfg.type=SyncBN'
         ],
