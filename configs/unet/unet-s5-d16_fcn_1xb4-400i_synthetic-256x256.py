@@ -9,3 +9,5 @@ _base_ = [
 model = dict(
     backbone=dict(base_channels=16),
     decode_head=dict(in_channels=16, channels=16))
+# iteration-based schedule: an endless sampler
+train_dataloader = dict(sampler=dict(type='InfiniteSampler', shuffle=True))
