@@ -1,0 +1,5 @@
+from .deepcrack_liu import DeepCrackLiuEncoder
+from .deepcrack_zou import DeepCrackZouSegNet
+from .efficientnet_skips import EfficientNetSkips
+
+__all__ = ['DeepCrackLiuEncoder', 'DeepCrackZouSegNet', 'EfficientNetSkips']

@@ -1,0 +1,3 @@
+from .binary_dice_loss import BinaryDiceLoss
+
+__all__ = ['BinaryDiceLoss']
