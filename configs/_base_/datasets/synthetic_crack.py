@@ -46,5 +46,6 @@ test_dataloader = dict(
         data_root=data_root,
         data_prefix=dict(img_path='images/test', seg_map_path='masks/test'),
         pipeline=test_pipeline))
-val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU', 'mFscore'])
+# ODS / OIS / AP over thresholds 0.01..0.99 (mmcrack/evaluation, docs/metrics.md)
+val_evaluator = dict(type='CrackMetric', return_curves=False)
 test_evaluator = val_evaluator
