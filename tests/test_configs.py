@@ -40,3 +40,33 @@ def test_config_loads_with_plugin_and_bn(path):
 
 def test_there_are_configs():
     assert len(CONFIGS) >= 1
+
+
+SEG_CONFIGS = [p for p in CONFIGS if '/classifier/' not in p]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('path', SEG_CONFIGS,
+                         ids=[osp.relpath(p, REPO) for p in SEG_CONFIGS])
+def test_segmentation_config_predicts_at_input_size(path):
+    import torch
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+    from mmseg.structures import SegDataSample
+
+    import mmcrack  # noqa: F401
+    cfg = Config.fromfile(path)
+    init_default_scope('mmseg')
+    if 'encoder' in cfg.model.backbone:  # no ImageNet download in tests
+        cfg.model.backbone.encoder.init_cfg = None
+    model = MODELS.build(cfg.model).eval()
+    img = torch.randint(0, 255, (3, 70, 90), dtype=torch.uint8)
+    sample = SegDataSample(metainfo=dict(
+        img_shape=(70, 90), ori_shape=(70, 90), pad_shape=(70, 90)))
+    with torch.no_grad():
+        data = model.data_preprocessor(
+            dict(inputs=[img], data_samples=[sample]), False)
+        out = model.predict(data['inputs'], data['data_samples'])[0]
+    prob = out.seg_logits.data
+    assert prob.shape == (1, 70, 90)
+    assert 0.0 <= prob.min() and prob.max() <= 1.0  # sigmoid probability
