@@ -1,0 +1,27 @@
+# Pseudo-label generator settings of the paper (König et al.), step by step.
+# Used by weakly-supervised configs through PseudoLabelHook and by
+# tools/generate_pseudo_labels.py. Every field is overridable, e.g.
+#   --cfg-options custom_hooks.0.generator.threshold.d=5
+pseudo_label_generator = dict(
+    type='PseudoLabelGenerator',
+    # localisation, part 1: classify 32 px windows at stride 16, average the
+    # overlapping windows per pixel, upsample with Lanczos
+    patch=dict(size=32, stride=16, batch_size=256, mode='average',
+               resize='lanczos', quantize=False),
+    # localisation, part 2: Grad-CAM++ of the last conv stage, crack class
+    cam=dict(target_layer='backbone.layer4', class_index='crack',
+             normalize='minmax', resize='lanczos', quantize=False),
+    # mean of both maps, keep > 0.5, grey erosion 3x3 x 4
+    fusion=dict(threshold=0.5, erosion_size=3, erosion_iters=4),
+    # bilateral (d=2, sigma 120) on grey, 3-class multi-Otsu in 32 px
+    # windows at stride 8, crack where every covering window agrees
+    threshold=dict(d=2, sigma_color=120.0, sigma_space=120.0,
+                   filter_on='gray', channel_order='rgb', window=32,
+                   stride=8, nbins=256),
+    # product of both, bilateral again, closing 3x3 x 1
+    merge=dict(bilateral=True, d=2, sigma_color=120.0, sigma_space=120.0,
+               closing_size=3, closing_iters=1),
+    # binary label, kept when it has >= 100 crack pixels
+    output=dict(binarize=True, threshold=0.5, min_crack_pixels=100),
+    tile_size=None,
+    channels_last=True)

@@ -1,0 +1,357 @@
+"""PseudoLabelGenerator: a trained crack-patch classifier + an image ->
+a crack pseudo-label (paper §III-B/C/D, steps 2-4).
+
+    generator = PseudoLabelGenerator('configs/classifier/x.py', 'x.pth',
+                                     device='cpu')
+    result = generator(img_rgb)       # uint8 (H, W, 3)
+    result.soft   # float32 (H, W) in [0, 1]
+    result.label  # uint8 (H, W) in {0, 1}
+    result.keep   # label has >= output.min_crack_pixels crack pixels
+
+Each step is a pure function (``localization.py``, ``thresholding.py``);
+this class loads the classifier and composes them:
+
+1. localisation = fuse(patch-classification map, Grad-CAM++ map)
+2. threshold mask = bilateral filter + patch-wise multi-Otsu
+3. merge = localisation x threshold mask, bilateral filter, closing
+4. output = binarised merge (or the soft map), keep flag
+
+All parameters are grouped by step in dicts that mmengine configs override
+field by field (``configs/_base_/pseudo_label/*.py``).
+"""
+import copy
+import os.path as osp
+import warnings
+from dataclasses import dataclass, field
+from typing import Dict, Optional
+
+import cv2
+import numpy as np
+import torch
+from mmengine.registry import TASK_UTILS
+
+from .localization import (fuse_localization, grad_cam_plus_plus,
+                           patch_probability_map, upsample_map)
+from .thresholding import bilateral_filter, threshold_map
+
+# Paper defaults, by step. Overridden field by field by the constructor.
+DEFAULTS = dict(
+    patch=dict(
+        size=32,  # window size in px
+        stride=16,  # window stride in px
+        batch_size=256,  # windows per forward pass
+        mode='average',  # 'average' (paper) | 'grid' (published code)
+        resize='lanczos',  # 'lanczos' | 'hamming' | 'bilinear' | 'nearest'
+        quantize=False),  # published code: truncate to uint8 before resize
+    cam=dict(
+        target_layer='backbone.layer4',  # last conv stage of a ResNet
+        class_index='crack',  # 'crack' | 'argmax' (published code)
+        normalize='minmax',  # 'minmax' | 'max' (published code)
+        resize='lanczos',
+        quantize=False),
+    fusion=dict(threshold=0.5, erosion_size=3, erosion_iters=4),
+    threshold=dict(
+        d=2,  # bilateral diameter (published code: 5)
+        sigma_color=120.0,
+        sigma_space=120.0,
+        filter_on='gray',  # 'gray' (paper) | 'color' (published code)
+        channel_order='rgb',  # 'bgr' reproduces the published grey swap
+        window=32,
+        stride=8,
+        nbins=256),
+    merge=dict(
+        bilateral=True,
+        d=2,
+        sigma_color=120.0,
+        sigma_space=120.0,
+        closing_size=3,
+        closing_iters=1),
+    output=dict(
+        binarize=True,  # False: soft map only (published code)
+        threshold=0.5,  # crack where the merged map >= threshold
+        min_crack_pixels=100),  # keep rule
+    tile_size=None,  # process images larger than this in tiles (§V-E2)
+    channels_last=True,  # faster CPU convolutions
+)
+
+
+@dataclass
+class PseudoLabel:
+    """Output of :class:`PseudoLabelGenerator` for one image.
+
+    Attributes:
+        soft: float32 (H, W) in [0, 1], the merged map after closing.
+        label: uint8 (H, W) in {0, 1} (``soft > 0`` when
+            ``output.binarize`` is False).
+        keep: ``label.sum() >= output.min_crack_pixels``.
+        stages: with ``return_stages``, float32 (H, W) maps ``patch``,
+            ``cam``, ``localization``, ``threshold``, ``merged``.
+    """
+    soft: np.ndarray
+    label: np.ndarray
+    keep: bool
+    stages: Dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def _merge_settings(defaults: dict, overrides: dict, where='') -> dict:
+    out = copy.deepcopy(defaults)
+    for key, value in overrides.items():
+        if key not in defaults:
+            raise KeyError(f'PseudoLabelGenerator: unknown setting '
+                           f"'{where}{key}'; known: {sorted(defaults)}")
+        if isinstance(defaults[key], dict):
+            if not isinstance(value, dict):
+                raise TypeError(f'PseudoLabelGenerator: {where}{key} must be '
+                                f'a dict, got {value!r}')
+            out[key] = _merge_settings(defaults[key], value, f'{key}.')
+        else:
+            out[key] = value
+    return out
+
+
+def as_rgb_uint8(img: np.ndarray, name: str = 'image') -> np.ndarray:
+    """Bring grey, RGBA and 16-bit images to uint8 RGB (H, W, 3), warning.
+
+    Args:
+        img: (H, W), (H, W, 3) RGB or (H, W, 4) RGBA; uint8 or uint16
+            (float in [0, 1] is also accepted).
+        name: used in warnings and errors.
+    """
+    if img.dtype == np.uint16:
+        warnings.warn(f'{name}: 16-bit image scaled to 8 bit')
+        img = (img.astype(np.float64) / 257.0).round().astype(np.uint8)
+    elif img.dtype in (np.float32, np.float64):
+        if img.min(initial=0) < 0 or img.max(initial=0) > 1:
+            raise ValueError(f'{name}: float image values must be in [0, 1]')
+        img = (img * 255).round().astype(np.uint8)
+    elif img.dtype != np.uint8:
+        raise TypeError(f'{name}: unsupported image dtype {img.dtype}')
+    if img.ndim == 2:
+        warnings.warn(f'{name}: grey image converted to RGB')
+        img = np.repeat(img[:, :, None], 3, axis=2)
+    elif img.ndim == 3 and img.shape[2] == 4:
+        warnings.warn(f'{name}: alpha channel dropped')
+        img = img[:, :, :3]
+    elif img.ndim != 3 or img.shape[2] != 3:
+        raise ValueError(f'{name}: expected an (H, W, 3) image, got shape '
+                         f'{img.shape}')
+    return np.ascontiguousarray(img)
+
+
+def merge_maps(localization: np.ndarray, threshold_mask: np.ndarray,
+               bilateral: bool = True, d: int = 2, sigma_color: float = 120.0,
+               sigma_space: float = 120.0, closing_size: int = 3,
+               closing_iters: int = 1) -> np.ndarray:
+    """Step 4: product, bilateral filter, grey closing.
+
+    Args:
+        localization: float (H, W) in [0, 1].
+        threshold_mask: bool/0-1 (H, W).
+
+    Returns:
+        float32 (H, W) in [0, 1] (computed on uint8 0..255 as the published
+        code, then divided by 255).
+    """
+    product = np.round(localization * threshold_mask * 255).astype(np.uint8)
+    if bilateral:
+        product = bilateral_filter(product, d, sigma_color, sigma_space)
+    if closing_iters > 0 and closing_size > 1:
+        kernel = np.ones((closing_size, closing_size), np.uint8)
+        product = cv2.morphologyEx(product, cv2.MORPH_CLOSE, kernel,
+                                   iterations=closing_iters)
+    return product.astype(np.float32) / 255.0
+
+
+@TASK_UTILS.register_module()
+class PseudoLabelGenerator:
+    """Pseudo-labels from a crack-patch classifier (mmpretrain).
+
+    Args:
+        classifier_config (str): the classifier's config (mmpretrain
+            ``ImageClassifier``). Its ``model.data_preprocessor`` mean / std
+            / ``to_rgb`` normalise the inputs — the same as in training.
+        classifier_checkpoint (str): trained weights; exactly 2 classes.
+            The crack class index is read from the checkpoint's
+            ``dataset_meta['classes']`` (``'crack'``), else 1.
+        device (str): ``'cpu'``, ``'cuda'``, ``'cuda:N'``.
+        patch, cam, fusion, threshold, merge, output (dict): settings per
+            step, merged field by field into :data:`DEFAULTS`.
+        tile_size (int, optional): images with a side larger than this are
+            processed in independent tiles of at most this size.
+        channels_last (bool): run the classifier in channels-last memory.
+    """
+
+    def __init__(self,
+                 classifier_config: str,
+                 classifier_checkpoint: str,
+                 device: str = 'cpu',
+                 **settings):
+        self.settings_ = _merge_settings(DEFAULTS, settings)
+        self.checkpoint_path = classifier_checkpoint
+        self.config_path = classifier_config
+        self.device = torch.device(device)
+        self.model, self.crack_index, mean, std, self.to_bgr = \
+            self._load_classifier(classifier_config, classifier_checkpoint)
+        self.mean = torch.tensor(mean, dtype=torch.float32,
+                                 device=self.device).view(-1, 1, 1)
+        self.std = torch.tensor(std, dtype=torch.float32,
+                                device=self.device).view(-1, 1, 1)
+        layer = self.settings_['cam']['target_layer']
+        try:
+            self.target_layer = self.model.get_submodule(layer)
+        except AttributeError as e:
+            raise ValueError(f'cam.target_layer {layer!r} is not a module of '
+                             f'the classifier in {classifier_config}') from e
+
+    # -- construction ------------------------------------------------------
+    def _load_classifier(self, config_path: str, checkpoint_path: str):
+        from mmengine.config import Config
+        from mmengine.registry import init_default_scope
+        from mmengine.runner import load_checkpoint
+        from mmpretrain.registry import MODELS
+
+        for path, what in ((config_path, 'config'),
+                           (checkpoint_path, 'checkpoint')):
+            if not osp.isfile(path):
+                raise FileNotFoundError(f'classifier {what} not found: {path}')
+        cfg = Config.fromfile(config_path)
+        model_cfg = copy.deepcopy(cfg.model)
+        num_classes = model_cfg.get('head', {}).get('num_classes')
+        if num_classes != 2:
+            raise ValueError(f'{config_path}: the classifier must have 2 '
+                             f'classes (crack / no crack), its head has '
+                             f'{num_classes}')
+        for part in ('backbone', 'neck', 'head'):
+            if isinstance(model_cfg.get(part), dict):
+                model_cfg[part].pop('init_cfg', None)  # weights come below
+        init_default_scope('mmpretrain')
+        model = MODELS.build(model_cfg)
+        try:
+            ckpt = load_checkpoint(model, checkpoint_path, map_location='cpu',
+                                   strict=True, logger='silent')
+        except (RuntimeError, KeyError) as e:
+            raise ValueError(
+                f'{checkpoint_path} does not fit the classifier of '
+                f'{config_path} (another architecture or class count?): '
+                f'{str(e)[:500]}') from e
+        classes = (ckpt.get('meta', {}).get('dataset_meta') or {}).get(
+            'classes') if isinstance(ckpt, dict) else None
+        crack_index = 1
+        if classes is not None:
+            if len(classes) != 2 or 'crack' not in classes:
+                raise ValueError(f'{checkpoint_path}: classes {classes} are '
+                                 "not the 2 classes ('no_crack', 'crack')")
+            crack_index = list(classes).index('crack')
+        pre = cfg.model.get('data_preprocessor') or cfg.get(
+            'data_preprocessor') or {}
+        mean = pre.get('mean', [123.675, 116.28, 103.53])
+        std = pre.get('std', [58.395, 57.12, 57.375])
+        # trained on BGR-loaded images: to_rgb=True means it saw RGB
+        to_bgr = not pre.get('to_rgb', pre.get('bgr_to_rgb', False))
+        model = model.to(self.device).eval()
+        if self.settings_['channels_last']:
+            model = model.to(memory_format=torch.channels_last)
+        return model, crack_index, mean, std, to_bgr
+
+    def settings(self) -> dict:
+        """All step settings (JSON-serialisable), e.g. for cache keys."""
+        return copy.deepcopy(self.settings_)
+
+    # -- steps -------------------------------------------------------------
+    def _normalise(self, img_rgb: np.ndarray) -> torch.Tensor:
+        img = img_rgb[:, :, ::-1] if self.to_bgr else img_rgb
+        tensor = torch.from_numpy(np.ascontiguousarray(img)).to(
+            self.device).permute(2, 0, 1).float()
+        return (tensor - self.mean) / self.std
+
+    def _logits(self, x: torch.Tensor) -> torch.Tensor:
+        if self.settings_['channels_last']:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return self.model(x, mode='tensor')
+
+    def _localization(self, img_rgb: np.ndarray, stages: Optional[dict]):
+        s = self.settings_
+        h, w = img_rgb.shape[:2]
+        x = self._normalise(img_rgb)
+        with torch.no_grad():
+            patch = patch_probability_map(
+                self._logits, x, s['patch']['size'], s['patch']['stride'],
+                s['patch']['batch_size'], s['patch']['mode'],
+                self.crack_index, s['patch']['resize'],
+                s['patch']['quantize'], s['channels_last'])
+        cls = s['cam']['class_index']
+        if cls not in ('crack', 'argmax'):
+            raise ValueError(f"cam.class_index must be 'crack' or 'argmax', "
+                             f'got {cls!r}')
+        cam = grad_cam_plus_plus(
+            self.model, self.target_layer, x[None],
+            self.crack_index if cls == 'crack' else None,
+            forward_fn=self._logits, normalize=s['cam']['normalize'])[0]
+        cam = upsample_map(cam.float().cpu().numpy(), (h, w),
+                           s['cam']['resize'], s['cam']['quantize'])
+        fused = fuse_localization(patch, cam, **s['fusion'])
+        if stages is not None:
+            stages.update(patch=patch, cam=cam, localization=fused)
+        return fused
+
+    def _tile(self, img_rgb: np.ndarray, stages: Optional[dict]) -> np.ndarray:
+        """Merged map (H, W) float32 of one tile."""
+        s = self.settings_
+        loc = self._localization(img_rgb, stages)
+        mask = threshold_map(img_rgb, **s['threshold'])
+        merged = merge_maps(loc, mask, **s['merge'])
+        if stages is not None:
+            stages.update(threshold=mask.astype(np.float32), merged=merged)
+        return merged
+
+    def __call__(self, img: np.ndarray, return_stages: bool = False,
+                 name: str = 'image') -> PseudoLabel:
+        """Pseudo-label of one image.
+
+        Args:
+            img: uint8 RGB (H, W, 3); grey, RGBA and 16-bit images are
+                converted with a warning. Images smaller than a window are
+                reflect-padded and the result cropped back.
+            return_stages: also return every intermediate map.
+            name: used in warnings.
+        """
+        img = as_rgb_uint8(img, name)
+        h, w = img.shape[:2]
+        s = self.settings_
+        min_side = max(s['patch']['size'], s['threshold']['window'])
+        ph, pw = max(0, min_side - h), max(0, min_side - w)
+        if ph or pw:
+            img = cv2.copyMakeBorder(img, 0, ph, 0, pw,
+                                     cv2.BORDER_REFLECT_101 if min(h, w) > 1
+                                     else cv2.BORDER_REPLICATE)
+        stages = {} if return_stages else None
+        tile = s['tile_size']
+        H, W = img.shape[:2]
+        if tile is None or (H <= tile and W <= tile):
+            soft = self._tile(img, stages)
+        else:
+            soft = np.zeros((H, W), np.float32)
+            tile_stages = {} if return_stages else None
+            for y in range(0, H, tile):
+                for x in range(0, W, tile):
+                    y1, x1 = min(y + tile, H), min(x + tile, W)
+                    y0, x0 = max(0, min(y, y1 - min_side)), max(
+                        0, min(x, x1 - min_side))
+                    part = self._tile(img[y0:y1, x0:x1], tile_stages)
+                    soft[y:y1, x:x1] = part[y - y0:, x - x0:]
+                    if return_stages:
+                        for k, v in tile_stages.items():
+                            stages.setdefault(k, np.zeros(
+                                (H, W), np.float32))[y:y1, x:x1] = \
+                                v[y - y0:, x - x0:]
+        soft = soft[:h, :w]
+        if stages is not None:
+            stages = {k: v[:h, :w] for k, v in stages.items()}
+        out = s['output']
+        if out['binarize']:
+            label = (soft >= out['threshold']).astype(np.uint8)
+        else:
+            label = (soft > 0).astype(np.uint8)
+        keep = int(label.sum()) >= out['min_crack_pixels']
+        return PseudoLabel(soft=soft, label=label, keep=keep,
+                           stages=stages or {})
