@@ -72,3 +72,33 @@ def tiny_seg_checkpoint(tiny_synthetic, tmp_path_factory):
     run_tool(['tools/train.py', UNET_DEMO_CONFIG, '--work-dir', work] +
              tiny_train_options(tiny_synthetic))
     return UNET_DEMO_CONFIG, osp.join(work, 'iter_2.pth')
+
+
+def make_tiny_classifier(tmp_path, depth=18, num_classes=2,
+                         classes=('no_crack', 'crack')):
+    """(config, checkpoint) of an untrained narrow ResNet crack-patch
+    classifier (mmpretrain ImageClassifier) saved in ``tmp_path``."""
+    import torch
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmpretrain.registry import MODELS
+    cfg = Config(
+        dict(model=dict(
+            type='ImageClassifier',
+            backbone=dict(type='ResNet', depth=depth, base_channels=16,
+                          stem_channels=16, out_indices=(3, )),
+            neck=dict(type='GlobalAveragePooling'),
+            head=dict(type='LinearClsHead', num_classes=num_classes,
+                      in_channels=128 if depth < 50 else 512),
+            data_preprocessor=dict(mean=[123.675, 116.28, 103.53],
+                                   std=[58.395, 57.12, 57.375],
+                                   to_rgb=True))))
+    cfg_path = str(tmp_path / f'cls_{depth}_{num_classes}.py')
+    cfg.dump(cfg_path)
+    init_default_scope('mmpretrain')
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    ckpt = str(tmp_path / f'cls_{depth}_{num_classes}.pth')
+    meta = dict(dataset_meta=dict(classes=classes)) if classes else {}
+    torch.save(dict(state_dict=model.state_dict(), meta=meta), ckpt)
+    return cfg_path, ckpt

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import torch
 from mmengine.dataset import Compose
-from mmengine.registry import init_default_scope
+from mmengine.registry import DefaultScope
 from mmengine.utils import ProgressBar
 
 from mmcrack.utils.file_io import (IMG_EXTENSIONS, atomic_write_image,
@@ -102,8 +102,10 @@ class CrackInferencer:
                                       stride=(stride, stride))
         if device is None:
             device = 'cuda' if torch.cuda.is_available() else 'cpu'
-        init_default_scope(cfg.get('default_scope', 'mmseg'))
-        self.model = init_model(cfg, checkpoint, device=device)
+        # mmseg's init_model sets the global default scope: keep the caller's
+        with DefaultScope.overwrite_default_scope(
+                cfg.get('default_scope', 'mmseg')):
+            self.model = init_model(cfg, checkpoint, device=device)
         if threshold is None:
             threshold = threshold_from_checkpoint(
                 _load_checkpoint(checkpoint, map_location='cpu'))

@@ -206,7 +206,7 @@ class PseudoLabelGenerator:
     # -- construction ------------------------------------------------------
     def _load_classifier(self, config_path: str, checkpoint_path: str):
         from mmengine.config import Config
-        from mmengine.registry import init_default_scope
+        from mmengine.registry import DefaultScope
         from mmengine.runner import load_checkpoint
         from mmpretrain.registry import MODELS
 
@@ -224,8 +224,10 @@ class PseudoLabelGenerator:
         for part in ('backbone', 'neck', 'head'):
             if isinstance(model_cfg.get(part), dict):
                 model_cfg[part].pop('init_cfg', None)  # weights come below
-        init_default_scope('mmpretrain')
-        model = MODELS.build(model_cfg)
+        # build under mmpretrain's scope without changing the caller's
+        # (e.g. an mmseg training run's) default scope
+        with DefaultScope.overwrite_default_scope('mmpretrain'):
+            model = MODELS.build(model_cfg)
         try:
             ckpt = load_checkpoint(model, checkpoint_path, map_location='cpu',
                                    strict=True, logger='silent')

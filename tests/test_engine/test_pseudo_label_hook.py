@@ -184,3 +184,51 @@ def test_two_processes_label_each_image_once(image_only_root, tmp_path):
     assert {f.rsplit('.', 1)[1] for f in files} == {'0', '1'}  # ... shared
     assert log.count('PseudoLabelHook: kept 4, dropped 1') >= 1
     assert 'Iter(train) [1/1]' in log
+
+
+@pytest.mark.slow
+def test_with_the_real_generator_and_paper_preset(image_only_root, tmp_path):
+    """The paper preset + an (untrained) classifier through the hook."""
+    from conftest import make_tiny_classifier
+    root, _ = image_only_root
+    cls_cfg, cls_ckpt = make_tiny_classifier(tmp_path)
+    cfg = _cfg(root, tmp_path / 'unused.pth', tmp_path / 'w', tmp_path / 'c')
+    preset = Config.fromfile(
+        osp.join(REPO, 'configs/_base_/pseudo_label/paper.py'))
+    cfg.custom_hooks = [
+        dict(type='PseudoLabelHook',
+             generator=preset.pseudo_label_generator.to_dict(),
+             classifier_config=cls_cfg, classifier_checkpoint=cls_ckpt,
+             min_crack_pixels=0)
+    ]
+    runner = _train(cfg)
+    stats = [h for h in runner.hooks
+             if type(h).__name__ == 'PseudoLabelHook'][0].stats
+    assert stats['generated'] == 5 and stats['kept'] == 5
+    assert len(runner.train_loop.dataloader.dataset) == 5
+
+
+def test_missing_classifier_checkpoint_is_named(tmp_path):
+    from mmcrack.engine.hooks import PseudoLabelHook
+    with pytest.raises(FileNotFoundError, match='nope.pth.*Train the'):
+        PseudoLabelHook(generator=dict(type='PseudoLabelGenerator'),
+                        classifier_config='c.py',
+                        classifier_checkpoint=str(tmp_path / 'nope.pth'))
+
+
+@pytest.mark.parametrize('loop', ['iter', 'epoch'])
+def test_loop_length_follows_the_kept_images(image_only_root, tmp_path, loop):
+    root, ckpt = image_only_root
+    cfg = _cfg(root, ckpt, tmp_path / 'w', tmp_path / 'calls')
+    if loop == 'epoch':
+        cfg.train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=2,
+                             val_interval=100)
+        cfg.train_dataloader.sampler = dict(type='DefaultSampler',
+                                            shuffle=True)
+        cfg.param_scheduler = []
+        cfg.log_processor = dict(by_epoch=True)
+    runner = _train(cfg)
+    # 4 kept images, batch 2: 2 iterations per epoch
+    expected = 1 if loop == 'iter' else 2 * 2
+    assert runner.train_loop.max_iters == expected
+    assert runner.iter == expected

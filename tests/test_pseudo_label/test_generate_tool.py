@@ -10,10 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO
-import sys
-
-sys.path.insert(0, osp.dirname(__file__))
-from test_generator import _classifier  # noqa: E402
+from conftest import make_tiny_classifier as _classifier
 
 
 def _tool():

@@ -42,6 +42,7 @@ from mmengine.logging import print_log
 from mmengine.registry import TASK_UTILS
 from mmengine.utils import ProgressBar
 
+from mmcrack.pseudo_label import generator as _generator  # noqa: F401
 from mmcrack.registry import HOOKS
 from mmcrack.utils.file_io import (IMG_EXTENSIONS, atomic_write_bytes,
                                    atomic_write_image, atomic_write_json,
@@ -107,6 +108,9 @@ class PseudoLabelHook(Hook):
         extra_img_dirs (Sequence[str]): folders of unlabelled images to
             pseudo-label and add to training (semi-supervised variant, paper
             Table V).
+        classifier_config, classifier_checkpoint (str, optional): set into
+            ``generator`` (so a preset such as
+            ``configs/_base_/pseudo_label/paper.py`` can be used as is).
     """
     priority = 'VERY_HIGH'
 
@@ -114,11 +118,24 @@ class PseudoLabelHook(Hook):
                  generator: dict,
                  out_dir: Optional[str] = None,
                  min_crack_pixels: int = 100,
-                 extra_img_dirs: Sequence[str] = ()):
+                 extra_img_dirs: Sequence[str] = (),
+                 classifier_config: Optional[str] = None,
+                 classifier_checkpoint: Optional[str] = None):
         if not isinstance(generator, dict) or 'type' not in generator:
             raise TypeError('PseudoLabelHook: `generator` must be a config '
                             "dict with a 'type'")
-        self.generator_cfg = copy.deepcopy(generator)
+        self.generator_cfg = copy.deepcopy(dict(generator))
+        for key, value in (('classifier_config', classifier_config),
+                           ('classifier_checkpoint', classifier_checkpoint)):
+            if value is not None:
+                self.generator_cfg[key] = value
+        ckpt = self.generator_cfg.get('classifier_checkpoint')
+        if ckpt is not None and not osp.isfile(ckpt):
+            raise FileNotFoundError(
+                f'PseudoLabelHook: classifier checkpoint not found: {ckpt}. '
+                'Train the crack-patch classifier first (tools/train.py '
+                f"{self.generator_cfg.get('classifier_config', 'CONFIG')}), "
+                'or set custom_hooks.0.classifier_checkpoint')
         self.out_dir = out_dir
         self.min_crack_pixels = int(min_crack_pixels)
         self.extra_img_dirs = list(extra_img_dirs)
@@ -197,11 +214,17 @@ class PseudoLabelHook(Hook):
             diff_rank_seed=runner._randomness_cfg.get('diff_rank_seed',
                                                       False))
         loop.dataloader = dataloader
-        if hasattr(loop, 'dataloader_iterator'):  # IterBasedTrainLoop
-            from mmengine.runner.loops import _InfiniteDataloaderIterator
+        from mmengine.runner import EpochBasedTrainLoop, IterBasedTrainLoop
+        from mmengine.runner.loops import _InfiniteDataloaderIterator
+        if isinstance(loop, IterBasedTrainLoop):
             loop.dataloader_iterator = _InfiniteDataloaderIterator(dataloader)
-        if hasattr(loop, '_max_epochs'):  # EpochBasedTrainLoop
+        elif isinstance(loop, EpochBasedTrainLoop):
             loop._max_iters = loop._max_epochs * len(dataloader)
+        else:
+            print_log(
+                f'PseudoLabelHook: unknown train loop {type(loop).__name__}: '
+                'its dataloader was replaced, nothing else was adjusted',
+                logger='current', level=30)
 
     # -- hook ----------------------------------------------------------------
     def before_train(self, runner) -> None:
