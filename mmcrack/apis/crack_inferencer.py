@@ -106,6 +106,7 @@ class CrackInferencer:
         with DefaultScope.overwrite_default_scope(
                 cfg.get('default_scope', 'mmseg')):
             self.model = init_model(cfg, checkpoint, device=device)
+            self.pipeline = Compose(self._test_pipeline(cfg))
         if threshold is None:
             threshold = threshold_from_checkpoint(
                 _load_checkpoint(checkpoint, map_location='cpu'))
@@ -115,7 +116,6 @@ class CrackInferencer:
         self.threshold = 0.5 if threshold is None else float(threshold)
         if not 0.0 < self.threshold < 1.0:
             raise ValueError(f'threshold must be in (0, 1), got {threshold}')
-        self.pipeline = Compose(self._test_pipeline(cfg))
 
     @staticmethod
     def _test_pipeline(cfg) -> List[dict]:
