@@ -37,8 +37,9 @@ class CrackSegDataset(BaseSegDataset):
             ``data_prefix['seg_map_path']`` (absolute, or relative to
             ``data_root``) — e.g. a folder of pseudo-labels.
         mask_rule (str): see above.
-        check_files (bool): at start, read every image/mask header and fail
-            on unreadable files or size mismatches (cheap: no decoding).
+        check_files (bool): at start, decode every image and mask once and
+            fail on empty, truncated or unreadable files and on size
+            mismatches (about 2 ms per 544x384 image).
         allow_missing_masks (bool): list images that have no mask (or no
             mask folder at all) with ``seg_map_path=None`` instead of failing.
             For weakly-supervised configs, whose masks are pseudo-labels that
@@ -100,11 +101,16 @@ class CrackSegDataset(BaseSegDataset):
 
 
 def _image_size(path: str):
+    """(W, H) of an image file after a full decode (catches truncation)."""
+    if osp.getsize(path) == 0:
+        raise ValueError(f'{path}: file is empty (0 bytes)')
     try:
         with Image.open(path) as im:
+            im.load()  # decodes everything: truncated files raise here
             return im.size
     except Exception as e:  # PIL raises several types for bad files
-        raise ValueError(f'{path}: cannot be read as an image ({e})') from e
+        raise ValueError(f'{path}: cannot be read as an image ({e}); '
+                         'replace or remove it') from e
 
 
 def _check_pair(img_path: str, mask_path: str) -> None:

@@ -213,3 +213,21 @@ def test_real_dataset_pairs(tmp_path):
     assert len(ds) == 7
     gt = ds[0]['data_samples'].gt_sem_seg.data.numpy()
     assert set(np.unique(gt)) <= {0, 1} and gt.sum() > 0
+
+
+@pytest.mark.parametrize('damage', ['empty', 'truncated_jpg', 'truncated_png'])
+def test_damaged_files_named(tmp_path, damage):
+    img, mask = _pair(64, 64)
+    _write(tmp_path, 'train', 'ok', img, mask)
+    _write(tmp_path, 'train', 'bad', img, mask,
+           img_ext='.png' if damage == 'truncated_png' else '.jpg')
+    path = tmp_path / 'images/train' / (
+        'bad.png' if damage == 'truncated_png' else 'bad.jpg')
+    data = path.read_bytes()
+    path.write_bytes(b'' if damage == 'empty' else data[:len(data) // 2])
+    with pytest.raises(ValueError) as info:
+        _dataset(tmp_path)
+    msg = str(info.value)
+    assert str(path) in msg
+    assert ('empty' in msg) if damage == 'empty' else ('cannot be read'
+                                                       in msg)
