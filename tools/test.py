@@ -14,7 +14,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 from mmcrack.engine import init_cpu_distributed
-from mmcrack.utils.launch import DEVICES, select_device, set_data_root
+from mmcrack.utils.launch import DEVICES, load_tool_config, select_device
 
 
 def parse_args():
@@ -39,17 +39,7 @@ def parse_args():
 
 
 def build_cfg(args) -> Config:
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.data_root:
-        set_data_root(cfg, args.data_root)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    cfg = load_tool_config(args)
     cfg.load_from = args.checkpoint
     if args.show_dir or args.out:
         vis = cfg.default_hooks.get('visualization')

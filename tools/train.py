@@ -9,13 +9,12 @@ GPU the processes use gloo (mmcrack/engine/distributed.py).
 """
 import argparse
 import os
-import os.path as osp
 
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 from mmcrack.engine import init_cpu_distributed
-from mmcrack.utils.launch import DEVICES, select_device, set_data_root
+from mmcrack.utils.launch import DEVICES, load_tool_config, select_device
 
 
 def parse_args():
@@ -41,17 +40,7 @@ def parse_args():
 
 
 def build_cfg(args) -> Config:
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.data_root:
-        set_data_root(cfg, args.data_root)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    cfg = load_tool_config(args)
     if args.amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')

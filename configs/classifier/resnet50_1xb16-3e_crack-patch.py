@@ -4,33 +4,13 @@
 #
 # Contract with the pseudo-label generator: classes ('no_crack', 'crack')
 # (crack = index 1, saved in the checkpoint's dataset_meta); inputs normalised
-# by model.data_preprocessor below (ImageNet RGB mean/std, to_rgb=True); the
+# by model.data_preprocessor (ImageNet RGB mean/std, to_rgb=True); the
 # Grad-CAM++ target layer is backbone.layer4 (the last conv stage).
 # The paper starts from ImageNet weights: set
 #   model.backbone.init_cfg=dict(type='Pretrained', checkpoint=PATH_OR_URL)
 _base_ = [
+    '../_base_/models/resnet50_crack_patch.py',
     '../_base_/datasets/crack_patch_synthetic.py',
     '../_base_/schedules/cls_3e.py',
     '../_base_/cls_runtime.py',
 ]
-model = dict(
-    type='ImageClassifier',
-    data_preprocessor=dict(
-        num_classes=2,
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        to_rgb=True),
-    backbone=dict(
-        type='ResNet',
-        depth=50,
-        num_stages=4,
-        out_indices=(3, ),
-        norm_cfg=dict(type='BN', requires_grad=True),
-        style='pytorch'),
-    neck=dict(type='GlobalAveragePooling'),
-    head=dict(
-        type='LinearClsHead',
-        num_classes=2,
-        in_channels=2048,
-        loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
-        topk=(1, )))

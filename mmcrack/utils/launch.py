@@ -24,6 +24,24 @@ def select_device(device: str) -> None:
             raise RuntimeError('--device cuda given but CUDA is not available')
 
 
+def load_tool_config(args) -> Config:
+    """Config of ``tools/train.py`` / ``tools/test.py`` with their shared
+    options applied: ``--launcher``, ``--cfg-options``, ``--data-root``,
+    ``--work-dir`` (default ``./work_dirs/<config name>``)."""
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.data_root:
+        set_data_root(cfg, args.data_root)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    return cfg
+
+
 def set_data_root(cfg: Config, data_root: str) -> None:
     """Point every dataloader's dataset (and nested datasets) at
     ``data_root``."""
