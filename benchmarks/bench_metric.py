@@ -8,13 +8,22 @@ otherwise synthetic ones), 99 thresholds. Timed, median of ``--runs``:
   ``seg_logits``, int64 ``gt_sem_seg``) + ``evaluate``;
 * ``loop, public-repo style``: per threshold binarise to uint8 and count
   with ``np.sum((pred == 1) & (gt == 1))`` etc., as DeepSegmentor's
-  ``eval/prf_metrics.py`` and CrackFormer's validator do;
+  ``eval/prf_metrics.py`` and CrackFormer's validator do. It is if anything
+  generous to the loop: those repos also redo ``pred / 255`` and
+  ``gt / 255`` for every threshold, here the float64 map is made once;
 * ``loop, tuned numpy``: per threshold one bool compare, one ``&``, two
   ``np.count_nonzero``.
 
 Both loops compare in float64 (``prob.astype(np.float64) >= t``), the
 metric's semantics; the same summary code turns their counts into ODS /
 OIS / AP, and the script checks that counts and metrics are identical.
+
+The last lines show where the metric's time per map goes (same data, each
+timed on its own): ``CrackMetric`` with the counting stubbed out (reading
+``seg_logits``, the range check, bookkeeping, ``evaluate``); ``pr_counts``
+alone on the float32 maps and int64 masks that ``process`` hands it; and
+``pr_counts`` on 8-bit maps with bool masks (the ``evaluate_folder`` /
+``eval_crack.py`` case), with their ratios to the public-repo loop.
 
     python benchmarks/bench_metric.py [--n 237] [--runs 3]
 """
@@ -32,8 +41,9 @@ import torch
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmcrack.evaluation import CrackMetric  # noqa: E402
+from mmcrack.evaluation.metrics import crack_metric  # noqa: E402
 from mmcrack.evaluation.functional import (DEFAULT_THRESHOLDS,  # noqa: E402
-                                           summarize_pr)
+                                           pr_counts, summarize_pr)
 
 H, W = 544, 384
 MASKS = osp.join(osp.dirname(osp.abspath(__file__)), '..', '..', 'shared',
@@ -78,6 +88,10 @@ def run_metric(samples):
         metric.process(None, samples[s:s + 4])
     counts = np.stack([r['counts'] for r in metric.results])
     return metric.evaluate(len(samples)), counts
+
+
+def run_pr_counts(pairs, **kwargs):
+    return [pr_counts(p, g, **kwargs) for p, g in pairs]
 
 
 def loop_public(data):
@@ -166,7 +180,31 @@ def main(argv=None):
               f'{ratio:>7.1f}x  {ident}')
     print(f'ODS={m_res["ODS"]:.6f} OIS={m_res["OIS"]:.6f} '
           f'AP={m_res["AP"]:.6f} ODS_thr={m_res["ODS_thr"]:.2f}')
-    ok = all(same_counts.values()) and all(r[2] for r in rows)
+    # where the metric's time goes (same data, each part timed on its own)
+    t_loop = rows[1][1]
+    stub = np.zeros((len(DEFAULT_THRESHOLDS), 3), np.int64)
+    real = crack_metric.pr_counts
+    crack_metric.pr_counts = lambda *a, **k: (stub, 0)
+    try:
+        t_rest, _ = timed(lambda: run_metric(samples), args.runs)
+    finally:
+        crack_metric.pr_counts = real
+    mmseg_pairs = [(p, s['gt_sem_seg']['data'][0].numpy())
+                   for (p, _), s in zip(data, samples)]
+    t_pr, pr_list = timed(
+        lambda: run_pr_counts(mmseg_pairs, ignore_index=255, validate=False),
+        args.runs)
+    u8_pairs = [(np.round(p * 255).astype(np.uint8), g.astype(bool))
+                for p, g in data]
+    t_u8, _ = timed(lambda: run_pr_counts(u8_pairs), args.runs)
+    print('per map, each part timed on its own:')
+    for name, t in (('CrackMetric without the counting', t_rest),
+                    ('pr_counts, float32 map + int64 mask', t_pr),
+                    ('pr_counts, uint8 map + bool mask', t_u8)):
+        print(f'  {name:<37} {1000 * t / args.n:>6.3f} ms   loop / this '
+              f'{t_loop / t:>6.1f}x')
+    ok = (all(same_counts.values()) and all(r[2] for r in rows)
+          and np.array_equal(np.stack(pr_list), m_counts))
     return 0 if ok else 1
 
 
