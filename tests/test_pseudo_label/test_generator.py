@@ -46,7 +46,8 @@ def test_composition_equals_the_steps(generator):
     merged = merge_maps(st['localization'], st['threshold'] > 0,
                         **DEFAULTS['merge'])
     np.testing.assert_array_equal(result.soft, merged)
-    np.testing.assert_array_equal(result.label, merged >= 0.5)
+    np.testing.assert_array_equal(
+        result.label, merged >= DEFAULTS['output']['threshold'])
     assert result.keep == (result.label.sum() >= 100)
     for v in st.values():
         assert v.shape == img.shape[:2] and v.dtype == np.float32
