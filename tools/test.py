@@ -7,14 +7,14 @@
 Distributed: tools/dist_test.sh CONFIG CHECKPOINT NPROC [args].
 """
 import argparse
-import os
 import os.path as osp
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmcrack.engine import init_cpu_distributed
-from mmcrack.utils.launch import DEVICES, load_tool_config, select_device
+from mmcrack.utils.launch import (add_common_arguments, load_tool_config,
+                                  parse_tool_args, select_device)
 
 
 def parse_args():
@@ -26,16 +26,8 @@ def parse_args():
                         'to this folder')
     parser.add_argument('--show-dir', help='segmentation: write '
                         'visualisations to this folder')
-    parser.add_argument('--device', default='auto', choices=DEVICES)
-    parser.add_argument('--data-root', help='override every dataset root')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config keys, e.g. key=value a.b=c')
-    parser.add_argument('--launcher', default='none',
-                        choices=['none', 'pytorch', 'slurm', 'mpi'])
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_common_arguments(parser)
+    return parse_tool_args(parser)
 
 
 def build_cfg(args) -> Config:

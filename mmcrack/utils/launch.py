@@ -24,6 +24,28 @@ def select_device(device: str) -> None:
             raise RuntimeError('--device cuda given but CUDA is not available')
 
 
+def add_common_arguments(parser) -> None:
+    """Options shared by ``tools/train.py`` and ``tools/test.py``:
+    ``--device``, ``--data-root``, ``--cfg-options``, ``--launcher``,
+    ``--local-rank``."""
+    from mmengine.config import DictAction
+    parser.add_argument('--device', default='auto', choices=DEVICES)
+    parser.add_argument('--data-root', help='override every dataset root')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config keys, e.g. key=value a.b=c')
+    parser.add_argument('--launcher', default='none',
+                        choices=['none', 'pytorch', 'slurm', 'mpi'])
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def parse_tool_args(parser):
+    """Parse, and export ``LOCAL_RANK`` for launchers that pass
+    ``--local-rank``."""
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
 def load_tool_config(args) -> Config:
     """Config of ``tools/train.py`` / ``tools/test.py`` with their shared
     options applied: ``--launcher``, ``--cfg-options``, ``--data-root``,
