@@ -241,6 +241,9 @@ class PseudoLabelHook(Hook):
             img for img in images
             if not osp.isfile(osp.join(label_dir, img[0], img[1] + '.png'))
         ]
+        # every rank lists the missing labels before any rank writes one,
+        # else the shards would be cut from different lists
+        barrier()
         rank, world_size = get_dist_info()
         mine = todo[rank::world_size]
         print_log(
