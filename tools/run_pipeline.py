@@ -86,6 +86,14 @@ def parse_args(argv=None):
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--smoke', action='store_true',
                         help='tiny data and runs (seconds per stage)')
+    parser.add_argument('--cls-options', nargs='+', default=[],
+                        metavar='KEY=VALUE',
+                        help='extra --cfg-options for the classifier '
+                        'stages, e.g. train_cfg.max_epochs=1')
+    parser.add_argument('--seg-options', nargs='+', default=[],
+                        metavar='KEY=VALUE',
+                        help='extra --cfg-options for the segmentation '
+                        'stages (WSV and FSV), e.g. train_cfg.max_iters=800')
     return parser.parse_args(argv)
 
 
@@ -196,8 +204,8 @@ def main(argv=None):
     p = Pipeline(args)
     out, data = p.out, p.data
     smoke = args.smoke
-    cls_opts = SMOKE_CLS if smoke else []
-    seg_opts = SMOKE_SEG if smoke else []
+    cls_opts = (SMOKE_CLS if smoke else []) + list(args.cls_options)
+    seg_opts = (SMOKE_SEG if smoke else []) + list(args.seg_options)
 
     # data
     if not args.data:
