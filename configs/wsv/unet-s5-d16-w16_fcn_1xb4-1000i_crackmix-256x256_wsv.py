@@ -1,9 +1,9 @@
 # Weakly-supervised twin of
-# configs/unet/unet-s5-d16-w16_fcn_1xb4-2000i_crackmix-256x256.py (paper's
+# configs/unet/unet-s5-d16-w16_fcn_1xb4-1000i_crackmix-256x256.py (paper's
 # combined protocol at CPU scale, benchmarks/paper_tables.py): PseudoLabelHook
 # labels the training images with the crack-patch classifier first.
 _base_ = [
-    '../unet/unet-s5-d16-w16_fcn_1xb4-2000i_crackmix-256x256.py',
+    '../unet/unet-s5-d16-w16_fcn_1xb4-1000i_crackmix-256x256.py',
     '../_base_/pseudo_label/paper.py',
 ]
 classifier_config = 'configs/classifier/resnet18-w32_1xb16-2e_crack-patch.py'
