@@ -42,7 +42,7 @@ import time
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SHARED = osp.join(osp.dirname(REPO), 'shared', 'datasets')
-CLS_CONFIG = 'configs/classifier/resnet18-w32_1xb16-2e_crack-patch.py'
+CLS_CONFIG = 'configs/classifier/resnet18-w32_1xb16-4e_crack-patch.py'
 WSV_CONFIG = 'configs/wsv/unet-s5-d16-w16_fcn_1xb4-1000i_crackmix-256x256_wsv.py'  # noqa: E501
 FSV_CONFIG = 'configs/unet/unet-s5-d16-w16_fcn_1xb4-1000i_crackmix-256x256.py'  # noqa: E501
 

@@ -35,7 +35,7 @@ import sys
 import time
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-CLS_CONFIG = 'configs/classifier/resnet18-w32_1xb16-2e_crack-patch.py'
+CLS_CONFIG = 'configs/classifier/resnet18-w32_1xb16-4e_crack-patch.py'
 WSV_CONFIG = 'configs/wsv/unet-s5-d16_fcn_1xb4-400i_synthetic-256x256_wsv.py'
 FSV_CONFIG = 'configs/unet/unet-s5-d16_fcn_1xb4-400i_synthetic-256x256.py'
 

@@ -6,8 +6,8 @@ _base_ = [
     '../unet/unet-s5-d16-w16_fcn_1xb4-1000i_crackmix-256x256.py',
     '../_base_/pseudo_label/paper.py',
 ]
-classifier_config = 'configs/classifier/resnet18-w32_1xb16-2e_crack-patch.py'
-classifier_checkpoint = 'work_dirs/resnet18-w32_1xb16-2e_crack-patch/epoch_2.pth'  # noqa: E501
+classifier_config = 'configs/classifier/resnet18-w32_1xb16-4e_crack-patch.py'
+classifier_checkpoint = 'work_dirs/resnet18-w32_1xb16-4e_crack-patch/epoch_4.pth'  # noqa: E501
 train_dataloader = dict(
     dataset=dict(
         data_prefix=dict(_delete_=True, img_path='images/train'),

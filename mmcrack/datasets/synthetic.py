@@ -179,7 +179,7 @@ def make_synthetic_sample(seed: int,
     return np.clip(np.round(rgb), 0, 255).astype(np.uint8), mask
 
 
-DEFAULT_SPLITS = {'train': 120, 'val': 8, 'test': 12}
+DEFAULT_SPLITS = {'train': 120, 'val': 8, 'test': 40}
 
 
 def write_synthetic_dataset(out_dir: str,

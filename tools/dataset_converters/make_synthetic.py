@@ -1,7 +1,7 @@
 """Write the synthetic crack dataset (mmcrack's embedded default data).
 
     python tools/dataset_converters/make_synthetic.py data/synthetic \
-        [--seed 0] [--train 40] [--val 8] [--test 12] [--size 256 256]
+        [--seed 0] [--train 120] [--val 8] [--test 40] [--size 256 256]
 
 Layout: OUT/images/<split>/*.png (RGB) + OUT/masks/<split>/*.png (0/255),
 the same as ../shared/datasets/*. Existing files are kept (resumable); use
