@@ -6,9 +6,11 @@
 
 Writes OUT_DIR/<stem>.png (0/255 label; the soft map x 255 when the preset
 does not binarise) atomically, skips images already done (a killed run
-resumes), and OUT_DIR/summary.json with the kept / dropped stems. With
---save-stages, OUT_DIR/stages/<stem>.png shows input, patch map,
-Grad-CAM++, fused localisation, threshold map and output (paper Fig. 2/4).
+resumes, and its temporary files are removed), and OUT_DIR/summary.json with
+the kept / dropped stems. An OUT_DIR that cannot be written stops the tool
+before it loads anything. With --save-stages, OUT_DIR/stages/<stem>.png
+shows input, patch map, Grad-CAM++, fused localisation, threshold map and
+output (paper Fig. 2/4).
 """
 import argparse
 import io
@@ -22,9 +24,11 @@ from mmengine.config import Config, DictAction
 from mmengine.utils import ProgressBar
 
 from mmcrack.pseudo_label.generator import PseudoLabelGenerator
-from mmcrack.utils.file_io import (IMG_EXTENSIONS, atomic_write_bytes,
-                                   atomic_write_image, atomic_write_json,
-                                   list_stems, read_image)
+from mmcrack.utils.file_io import (IMG_EXTENSIONS, NotWritableError,
+                                   atomic_write_bytes, atomic_write_image,
+                                   atomic_write_json, ensure_writable_dir,
+                                   list_stems, read_image,
+                                   remove_stale_temp_files)
 
 PRESETS = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
                    'configs', '_base_', 'pseudo_label')
@@ -100,6 +104,10 @@ def count_crack(path: str, binarize: bool) -> int:
 
 def main(argv=None):
     args = parse_args(argv)
+    # before loading anything: a folder we cannot write stops here
+    ensure_writable_dir(args.out_dir, 'output folder')
+    for folder in (args.out_dir, osp.join(args.out_dir, 'stages')):
+        remove_stale_temp_files(folder)  # left by a killed run
     settings = load_settings(args.preset, args.cfg_options)
     generator = PseudoLabelGenerator(args.cls_config, args.cls_checkpoint,
                                      device=args.device, **settings)
@@ -174,4 +182,7 @@ def generator_input(img: np.ndarray) -> np.ndarray:
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except NotWritableError as e:
+        sys.exit(f'generate_pseudo_labels: error: {e}')

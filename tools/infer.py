@@ -8,8 +8,10 @@ at the threshold: given, else the ODS threshold stored with the checkpoint's
 validation, else 0.5) and DIR/overlay/<stem>.jpg.
 """
 import argparse
+import sys
 
 from mmcrack.apis import CrackInferencer
+from mmcrack.utils.file_io import NotWritableError, ensure_writable_dir
 
 
 def parse_args():
@@ -28,6 +30,7 @@ def parse_args():
 
 def main():
     args = parse_args()
+    ensure_writable_dir(args.out, '--out folder')  # before loading the model
     inferencer = CrackInferencer(args.config, args.checkpoint, args.device,
                                  args.threshold,
                                  tuple(args.slide) if args.slide else None)
@@ -37,4 +40,7 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except NotWritableError as e:
+        sys.exit(f'infer: error: {e}')

@@ -8,11 +8,14 @@ Distributed: tools/dist_test.sh CONFIG CHECKPOINT NPROC [args].
 """
 import argparse
 import os.path as osp
+import sys
 
 from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmcrack.engine import init_cpu_distributed
+from mmcrack.utils.file_io import (NotWritableError, ensure_writable_dir,
+                                   make_local_puts_atomic)
 from mmcrack.utils.launch import (add_common_arguments, load_tool_config,
                                   parse_tool_args, select_device)
 
@@ -54,10 +57,20 @@ def main():
     args = parse_args()
     select_device(args.device)
     cfg = build_cfg(args)
+    # folders we cannot write stop the tool before the model is built
+    for folder, what in ((cfg.work_dir, 'work dir'),
+                         (args.out, '--out folder'),
+                         (args.show_dir, '--show-dir folder')):
+        if folder:
+            ensure_writable_dir(folder, what)
+    make_local_puts_atomic()
     init_cpu_distributed(args.launcher)
     runner = Runner.from_cfg(cfg)
     runner.test()
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except NotWritableError as e:
+        sys.exit(f'test: error: {e}')

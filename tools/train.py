@@ -6,13 +6,23 @@
 
 Distributed: tools/dist_train.sh CONFIG NPROC [args] (torchrun). Without a
 GPU the processes use gloo (mmcrack/engine/distributed.py).
+
+Killed runs: checkpoints are written atomically (temp file + rename), and
+``--resume`` without a path takes the newest *complete* checkpoint of the
+work dir, so a run killed at any point (even while saving) resumes. A work
+dir that cannot be written stops the tool before the Runner is built.
 """
 import argparse
+import sys
 
 from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmcrack.engine import init_cpu_distributed
+from mmcrack.utils.file_io import (NotWritableError, ensure_writable_dir,
+                                   latest_complete_checkpoint,
+                                   make_local_puts_atomic,
+                                   remove_stale_temp_files)
 from mmcrack.utils.launch import (add_common_arguments, load_tool_config,
                                   parse_tool_args, select_device)
 
@@ -37,7 +47,15 @@ def build_cfg(args) -> Config:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     if args.resume == 'auto':
-        cfg.resume, cfg.load_from = True, None
+        # not mmengine's own lookup, which trusts the last_checkpoint marker
+        # even when the run was killed while writing the file it names
+        ckpt = latest_complete_checkpoint(cfg.work_dir)
+        if ckpt is None:
+            print(f'--resume: no complete checkpoint in {cfg.work_dir}, '
+                  'training from the start', flush=True)
+            cfg.resume, cfg.load_from = False, None
+        else:
+            cfg.resume, cfg.load_from = True, ckpt
     elif args.resume is not None:
         cfg.resume, cfg.load_from = True, args.resume
     return cfg
@@ -47,10 +65,16 @@ def main():
     args = parse_args()
     select_device(args.device)
     cfg = build_cfg(args)
+    ensure_writable_dir(cfg.work_dir, 'work dir')
+    remove_stale_temp_files(cfg.work_dir)  # of a run killed while saving
+    make_local_puts_atomic()
     init_cpu_distributed(args.launcher)
     runner = Runner.from_cfg(cfg)
     runner.train()
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except NotWritableError as e:
+        sys.exit(f'train: error: {e}')

@@ -8,16 +8,32 @@
   :func:`atomic_write_json` — write to a temporary file in the same folder and
   rename, so a killed process never leaves a half-written file under its final
   name.
+* :func:`ensure_writable_dir` — create an output folder and prove it is
+  writable before a tool does any expensive work.
+* :func:`remove_stale_temp_files` — remove the temporary files that a killed
+  writer left behind.
+* :func:`latest_complete_checkpoint`, :func:`make_local_puts_atomic` — resume
+  from the newest *complete* checkpoint, and write mmengine's checkpoints
+  atomically (``tools/train.py``).
 """
+import errno
+import glob
 import json
 import os
 import os.path as osp
+import re
 import tempfile
+import zipfile
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
 
+# Temporary files of the atomic writers: ``.tmp-<pid>-<random><final name>``
+# (hidden, never matched by the image / mask listings).
+TEMP_PREFIX = '.tmp-'
+_UMASK = os.umask(0o022)  # read the process umask (once, at import) ...
+os.umask(_UMASK)  # ... and put it back
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
 MASK_EXTENSIONS = ('.png', '.bmp', '.tif', '.tiff', '.jpg', '.jpeg')
 
@@ -144,9 +160,11 @@ def atomic_write_bytes(path: str, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temp file + rename in its folder."""
     folder = osp.dirname(osp.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.tmp-',
+    fd, tmp = tempfile.mkstemp(dir=folder,
+                               prefix=f'{TEMP_PREFIX}{os.getpid()}-',
                                suffix=osp.basename(path))
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp's 0600 -> usual mode
         with os.fdopen(fd, 'wb') as f:
             f.write(data)
             f.flush()
@@ -173,3 +191,159 @@ def atomic_write_json(path: str, obj, **kwargs) -> None:
     """``json.dump`` to ``path`` atomically (indent=2 by default)."""
     kwargs.setdefault('indent', 2)
     atomic_write_bytes(path, json.dumps(obj, **kwargs).encode('utf-8'))
+
+
+class NotWritableError(OSError):
+    """An output folder cannot be created or written (the message names it;
+    ``errno`` is that of the failed operation)."""
+
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.errno = code
+
+
+def _closest_existing(path: str) -> str:
+    while path and not osp.lexists(path):
+        parent = osp.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    return path
+
+
+def ensure_writable_dir(path: str, what: str = 'output folder') -> str:
+    """Create ``path`` (with parents) and check that a file can be written in
+    it, so a tool stops at once instead of failing after its expensive work.
+
+    The check writes and removes a temporary file, which is what counts
+    (permission bits, ACLs, read-only mounts, a full disk, root) rather than
+    :func:`os.access`.
+
+    Args:
+        path: the folder.
+        what: how the error message calls it (``'--out folder'``...).
+
+    Returns:
+        the absolute path.
+
+    Raises:
+        NotWritableError: naming ``path`` and the reason (the closest
+            existing parent when the folder cannot be created).
+    """
+    path = osp.abspath(path)
+    if osp.lexists(path) and not osp.isdir(path):
+        raise NotWritableError(errno.ENOTDIR,
+                               f'{what} {path} exists and is not a folder')
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as e:
+        parent = _closest_existing(osp.dirname(path))
+        reason = e.strerror or str(e)
+        if osp.lexists(parent) and not osp.isdir(parent):
+            reason = f'{parent} is a file, not a folder'
+        elif e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            reason = f'{reason}: {parent} is not writable'
+        raise NotWritableError(
+            e.errno, f'cannot create {what} {path} ({reason})') from None
+    try:
+        fd, probe = tempfile.mkstemp(dir=path,
+                                     prefix=f'{TEMP_PREFIX}{os.getpid()}-')
+        os.close(fd)
+        os.remove(probe)
+    except OSError as e:
+        raise NotWritableError(
+            e.errno, f'{what} {path} is not writable '
+            f'({e.strerror or e})') from None
+    return path
+
+
+_TEMP_RE = re.compile(re.escape(TEMP_PREFIX) + r'(\d+)-')
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, another user's
+        return True
+    return True
+
+
+def remove_stale_temp_files(folder: str) -> List[str]:
+    """Remove the atomic writers' temporary files in ``folder`` whose
+    process is gone (a run killed between writing and renaming).
+
+    Only ``.tmp-<pid>-*`` files of processes that no longer exist are
+    removed, so a writer still running is never disturbed. Returns the
+    removed paths.
+    """
+    removed = []
+    if not osp.isdir(folder):
+        return removed
+    for name in os.listdir(folder):
+        match = _TEMP_RE.match(name)
+        path = osp.join(folder, name)
+        if match and not _pid_alive(int(match.group(1))) and \
+                osp.isfile(path):
+            try:
+                os.remove(path)
+                removed.append(path)
+            except FileNotFoundError:
+                pass
+    return removed
+
+
+def is_complete_checkpoint(path: str) -> bool:
+    """Whether ``path`` is a whole ``torch.save`` file (zip format).
+
+    A file cut short by a killed writer lacks the zip's central directory,
+    which ``torch.save`` writes last.
+    """
+    try:
+        return osp.getsize(path) > 0 and zipfile.is_zipfile(path)
+    except OSError:
+        return False
+
+
+_STEP_RE = re.compile(r'^(?:iter|epoch)_(\d+)\.pth$')
+
+
+def latest_complete_checkpoint(work_dir: str) -> Optional[str]:
+    """The checkpoint to resume from in an mmengine work dir.
+
+    mmengine's ``last_checkpoint`` marker when it names a complete file;
+    otherwise (a run killed while writing a checkpoint or the marker, or
+    after ``max_keep_ckpts`` removed the file it names) the complete
+    ``iter_N.pth`` / ``epoch_N.pth`` with the largest N. None if there is
+    none.
+    """
+    marker = osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(marker):
+        with open(marker) as f:
+            named = f.read().strip()
+        if named and is_complete_checkpoint(named):
+            return named
+    steps = []
+    for path in glob.glob(osp.join(glob.escape(work_dir), '*.pth')):
+        match = _STEP_RE.match(osp.basename(path))
+        if match and is_complete_checkpoint(path):
+            steps.append((int(match.group(1)), path))
+    return max(steps)[1] if steps else None
+
+
+def make_local_puts_atomic() -> None:
+    """Route mmengine's local-file ``put`` (checkpoints, dumped results)
+    through :func:`atomic_write_bytes`, so a killed run never leaves a
+    half-written ``iter_N.pth`` under its final name. Idempotent; affects
+    this process only."""
+    from mmengine.fileio.backends.local_backend import LocalBackend
+    if getattr(LocalBackend.put, '_mmcrack_atomic', False):
+        return
+
+    def put(self, obj: bytes, filepath) -> None:
+        atomic_write_bytes(str(filepath), obj)
+
+    put._mmcrack_atomic = True
+    put.__doc__ = LocalBackend.put.__doc__
+    LocalBackend.put = put

@@ -10,7 +10,6 @@ table and, with ``--out``, writes ``metrics.json`` and ``pr_curve.png`` (all
 methods on one plot, ODS point marked). Definitions: ``docs/metrics.md``.
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
@@ -22,7 +21,8 @@ except ImportError:  # run from a checkout without installing
 
 from mmcrack.evaluation.folder_eval import evaluate_folder, plot_pr_curves
 from mmcrack.evaluation.functional import F1_MODES, check_thresholds
-from mmcrack.utils.file_io import atomic_write_json, read_split_file
+from mmcrack.utils.file_io import (NotWritableError, atomic_write_json,
+                                   ensure_writable_dir, read_split_file)
 
 
 def parse_args(argv=None):
@@ -105,6 +105,8 @@ def main(argv=None):
     dirs = [args.pred_dir] + list(args.compare)
     labels = _labels(dirs, args.labels)
     stems = read_split_file(args.split) if args.split else None
+    if args.out:  # before evaluating anything
+        ensure_writable_dir(args.out, '--out folder')
     rows = []
     for label, d in zip(labels, dirs):
         summary = evaluate_folder(d, args.gt_dir, thresholds, args.f1_mode,
@@ -114,7 +116,6 @@ def main(argv=None):
           f'{thresholds[-1]:g} ({len(thresholds)}), GT {args.gt_dir}')
     print(format_table(rows))
     if args.out:
-        os.makedirs(args.out, exist_ok=True)
         result = dict(
             gt_dir=args.gt_dir,
             f1_mode=args.f1_mode,
@@ -132,6 +133,6 @@ def main(argv=None):
 if __name__ == '__main__':
     try:
         main()
-    except (ValueError, FileNotFoundError) as e:
+    except (ValueError, FileNotFoundError, NotWritableError) as e:
         print(f'eval_crack: error: {e}', file=sys.stderr)
         sys.exit(1)
