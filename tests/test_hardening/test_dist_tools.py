@@ -16,20 +16,18 @@ from hardening_utils import free_port, runner_metrics  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.dist]
 
-CLS_CONFIG = osp.join(
-    REPO, 'configs/classifier/resnet18-w32_1xb16-4e_crack-patch.py')
 SEG_CONFIG = osp.join(
     REPO, 'configs/unet/unet-s5-d16_fcn_1xb4-400i_synthetic-256x256.py')
 
 
-def _smoke_cls():
-    """The pipeline's --smoke classifier options (1 epoch, 32 px patches,
-    no worker processes)."""
+def _pipeline_classifier():
+    """The pipeline's CPU classifier config and its --smoke options (1
+    epoch, 32 px patches, no worker processes)."""
     spec = importlib.util.spec_from_file_location(
         'run_pipeline_tool', osp.join(REPO, 'tools', 'run_pipeline.py'))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return list(module.SMOKE_CLS)
+    return osp.join(REPO, module.CLS_CONFIG), list(module.SMOKE_CLS)
 
 
 def _dist_env():
@@ -37,9 +35,10 @@ def _dist_env():
 
 
 def test_dist_train_classifier_then_test(tiny_synthetic, tmp_path):
-    opts = ['--data-root', tiny_synthetic, '--cfg-options'] + _smoke_cls()
+    config, smoke = _pipeline_classifier()
+    opts = ['--data-root', tiny_synthetic, '--cfg-options'] + smoke
     work = str(tmp_path / 'cls')
-    out = run_tool(['tools/dist_train.sh', CLS_CONFIG, '2', '--work-dir',
+    out = run_tool(['tools/dist_train.sh', config, '2', '--work-dir',
                     work] + opts, env=_dist_env())
     log = out.stdout + out.stderr
     assert 'Distributed training: True' in log
@@ -51,7 +50,7 @@ def test_dist_train_classifier_then_test(tiny_synthetic, tmp_path):
     assert osp.isfile(ckpt)
 
     test_dir = str(tmp_path / 'cls_test')
-    out = run_tool(['tools/test.py', CLS_CONFIG, ckpt, '--work-dir',
+    out = run_tool(['tools/test.py', config, ckpt, '--work-dir',
                     test_dir] + opts, env=dict(OMP_NUM_THREADS='1'))
     metrics = runner_metrics(test_dir)
     for key in ('precision', 'recall', 'f1', 'accuracy'):
