@@ -18,7 +18,7 @@ import sys
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmcrack.engine import init_cpu_distributed
+from mmcrack.engine import RNGStateHook, init_cpu_distributed
 from mmcrack.utils.file_io import (NotWritableError, ensure_writable_dir,
                                    latest_complete_checkpoint,
                                    make_local_puts_atomic,
@@ -70,6 +70,8 @@ def main():
     make_local_puts_atomic()
     init_cpu_distributed(args.launcher)
     runner = Runner.from_cfg(cfg)
+    if not any(isinstance(h, RNGStateHook) for h in runner.hooks):
+        runner.register_hook(RNGStateHook())  # --resume: same dropout
     runner.train()
 
 

@@ -1,4 +1,7 @@
 from .distributed import CPUAwareDistributedDataParallel, init_cpu_distributed
-from .hooks import *  # noqa: F401,F403
+from .hooks import PseudoLabelHook, RNGStateHook
 
-__all__ = ['CPUAwareDistributedDataParallel', 'init_cpu_distributed']
+__all__ = [
+    'CPUAwareDistributedDataParallel', 'init_cpu_distributed',
+    'PseudoLabelHook', 'RNGStateHook'
+]
