@@ -67,8 +67,8 @@ def main(argv=None):
     print('| split | precision | recall | F1 | TP | FP | FN | TN |')
     print('|---|---|---|---|---|---|---|---|')
     print(f'| test | {m["precision"]:.4f} | {m["recall"]:.4f} | '
-          f'{m["f1"]:.4f} | {m["tp"]} | {m["fp"]} | {m["fn"]} | '
-          f'{m["tn"]} |')
+          f'{m["f1"]:.4f} | ' + ' | '.join(
+              str(int(m[k])) for k in ('tp', 'fp', 'fn', 'tn')) + ' |')
     print(f'\ntime: data {t1 - t0:.0f} s, training {t2 - t1:.0f} s, '
           f'test {t3 - t2:.0f} s')
     ok = m['f1'] >= args.min_f1

@@ -87,6 +87,16 @@ def test_metric_process_and_compute():
     assert out['f1'] == pytest.approx(2 / 3)
     assert out['accuracy'] == pytest.approx(3 / 5)
     assert crack_prf(np.zeros(3), np.zeros(3))['f1'] == 0.0
+    # the counts survive mmengine's JSON log path (message hub -> numpy
+    # scalars -> LoggerHook._process_tags drops numpy integers)
+    from mmengine.hooks.logger_hook import LoggerHook
+    from mmengine.logging import MessageHub
+    hub = MessageHub.get_instance('test_crack_patch_metric_json')
+    for k, v in out.items():
+        hub.update_scalar(f'test/{k}', v)
+    tags = {k: hub.get_scalar(f'test/{k}').current() for k in out}
+    logged = LoggerHook._process_tags(tags)
+    assert logged['tp'] == 2 and logged['tn'] == 1 and logged['fn'] == 1
 
 
 def test_gaussian_noise_per_pixel_or_per_channel():

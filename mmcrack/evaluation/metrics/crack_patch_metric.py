@@ -126,4 +126,7 @@ class CrackPatchMetric(BaseMetric):
             f'acc={100 * m["accuracy"]:.2f} (TP {m["tp"]}, FP {m["fp"]}, '
             f'FN {m["fn"]}, TN {m["tn"]}; {len(arr)} patches)',
             logger='current')
-        return m
+        # counts as floats: mmengine's JSON log drops numpy integers (its
+        # message hub stores scalars as numpy values, and only Python
+        # int/float pass LoggerHook._process_tags), so they came out null
+        return {k: float(v) for k, v in m.items()}
