@@ -1,0 +1,60 @@
+"""benchmarks/paper_tables.py: the combined data root and the goal check
+(the run itself is a ~1 h benchmark, not a test)."""
+import argparse
+import os
+import os.path as osp
+import sys
+
+import pytest
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.join(REPO, 'benchmarks'))
+import paper_tables  # noqa: E402
+
+
+def _fake_set(root, splits):
+    for split, stems in splits.items():
+        for kind, ext in (('images', '.jpg'), ('masks', '.png')):
+            os.makedirs(osp.join(root, kind, split), exist_ok=True)
+            for stem in stems:
+                with open(osp.join(root, kind, split, stem + ext), 'w') as f:
+                    f.write(kind + stem)
+
+
+def test_build_mix_prefixes_stems_and_follows_the_protocol(tmp_path):
+    dc, cfd = str(tmp_path / 'dc'), str(tmp_path / 'cfd')
+    # the same stem in both sets must not collide
+    _fake_set(dc, dict(train=['001', '002'], test=['003']))
+    _fake_set(cfd, dict(train=['001'], val=['009'], test=['073', '074']))
+    args = argparse.Namespace(deepcrack=dc, cfd=cfd)
+    root = str(tmp_path / 'mix')
+    counts = paper_tables.build_mix(args, root)
+    assert counts == dict(train=4, val=1, test=3)
+    assert sorted(os.listdir(osp.join(root, 'images', 'train'))) == [
+        'cfd_001.jpg', 'cfd_009.jpg', 'dc_001.jpg', 'dc_002.jpg']
+    assert sorted(os.listdir(osp.join(root, 'masks', 'test'))) == [
+        'cfd_073.png', 'cfd_074.png', 'dc_003.png']
+    with open(osp.join(root, 'masks', 'train', 'cfd_009.png')) as f:
+        assert f.read() == 'masks009'  # links to the right file
+    # idempotent (a rerun of the benchmark resumes)
+    assert paper_tables.build_mix(args, root) == counts
+
+
+def test_build_mix_names_a_missing_split(tmp_path):
+    dc, cfd = str(tmp_path / 'dc'), str(tmp_path / 'cfd')
+    _fake_set(dc, dict(train=['1'], test=['2']))
+    _fake_set(cfd, dict(train=['1'], test=['2']))  # no val split
+    args = argparse.Namespace(deepcrack=dc, cfd=cfd)
+    with pytest.raises(FileNotFoundError, match=r'cfd/images/val'):
+        paper_tables.build_mix(args, str(tmp_path / 'mix'))
+
+
+def test_assessment_reports_goals_and_margins():
+    test = dict(WSV=dict(ODS=0.73, OIS=0.8, AP=0.8),
+                FSV=dict(ODS=0.80, OIS=0.85, AP=0.9),
+                darkness=dict(ODS=0.60, OIS=0.7, AP=0.7))
+    text = paper_tables._assessment(test, dict(ODS=0.65))
+    assert 'labels only (test images) 0.650 (not met)' in text
+    assert 'WSV 0.730 (met)' in text
+    assert '+0.130 ODS, +0.100 OIS, +0.100 AP' in text
+    assert 'closes 65 % of the ODS gap' in text
