@@ -27,6 +27,13 @@ defaults.
     python benchmarks/paper_tables.py [--deepcrack DIR] [--cfd DIR]
         [--out work_dirs/paper_tables] [--results benchmarks/RESULTS.md]
         [--cls-epochs 1] [--cls-dihedral] [--seg-iters 1000]
+        [--cls-config C] [--wsv-config C] [--fsv-config C] [--device cuda]
+
+On a GPU with ImageNet weights, closer to the paper (see RESULTS.md):
+    python benchmarks/paper_tables.py --device cuda --cls-epochs 3 \
+        --cls-dihedral --seg-iters 0 \
+        --cls-config configs/classifier/resnet50_1xb16-3e_crack-patch.py \
+        --wsv-config WSV_OED_B5_CONFIG --fsv-config FSV_OED_B5_CONFIG
 """
 import argparse
 import datetime
@@ -63,8 +70,15 @@ def parse_args(argv=None):
     parser.add_argument('--cls-dihedral', action='store_true',
                         help='x8 dihedral patch index as the paper (8x the '
                         'classifier time: ~20 min per epoch on 2 cores)')
-    parser.add_argument('--seg-iters', type=int, default=1000)
+    parser.add_argument('--seg-iters', type=int, default=1000,
+                        help='iterations of the (iteration-based) seg '
+                        'configs; 0 keeps the configs\' schedule, e.g. '
+                        'the 30-epoch OED-B5 configs on a GPU')
     parser.add_argument('--device', default='cpu')
+    parser.add_argument('--cls-config', default=CLS_CONFIG,
+                        help='e.g. the paper\'s ResNet-50 config on a GPU')
+    parser.add_argument('--wsv-config', default=WSV_CONFIG)
+    parser.add_argument('--fsv-config', default=FSV_CONFIG)
     return parser.parse_args(argv)
 
 
@@ -127,15 +141,18 @@ def main(argv=None):
     pipeline = [
         sys.executable, 'tools/run_pipeline.py', '--data', data, '--out',
         osp.join(out, 'pipeline'), '--fsv', '--device', args.device,
-        '--cls-config', CLS_CONFIG, '--wsv-config', WSV_CONFIG,
-        '--fsv-config', FSV_CONFIG, '--cls-options',
+        '--cls-config', args.cls_config, '--wsv-config', args.wsv_config,
+        '--fsv-config', args.fsv_config, '--cls-options',
         f'train_cfg.max_epochs={args.cls_epochs}',
-        f'train_dataloader.dataset.dihedral_aug={args.cls_dihedral}',
-        '--seg-options', f'train_cfg.max_iters={args.seg_iters}',
-        f'param_scheduler.0.milestones=[{args.seg_iters * 3 // 4}]',
-        f'train_cfg.val_interval={args.seg_iters // 2}',
-        f'default_hooks.checkpoint.interval={args.seg_iters // 2}'
+        f'train_dataloader.dataset.dihedral_aug={args.cls_dihedral}'
     ]
+    if args.seg_iters > 0:  # iteration-based CPU schedule
+        pipeline += [
+            '--seg-options', f'train_cfg.max_iters={args.seg_iters}',
+            f'param_scheduler.0.milestones=[{args.seg_iters * 3 // 4}]',
+            f'train_cfg.val_interval={args.seg_iters // 2}',
+            f'default_hooks.checkpoint.interval={args.seg_iters // 2}'
+        ]
     run(pipeline, log)
     with open(osp.join(out, 'pipeline', 'report.json')) as f:
         report = json.load(f)
@@ -144,7 +161,8 @@ def main(argv=None):
     ckpt = sorted(glob.glob(osp.join(out, 'pipeline', 'classifier',
                                      'epoch_*.pth')))[-1]
     test_labels = osp.join(out, 'test_pseudo_labels')
-    run([sys.executable, 'tools/generate_pseudo_labels.py', CLS_CONFIG, ckpt,
+    run([sys.executable, 'tools/generate_pseudo_labels.py', args.cls_config,
+         ckpt,
          osp.join(data, 'images', 'test'), test_labels, '--device',
          args.device], log)
     test_eval = osp.join(out, 'test_pseudo_labels_eval')
@@ -198,10 +216,11 @@ def write_results(args, counts, report, labels_test, wall, pipeline):
         f'available here): train on DeepCrack train + CFD train/val '
         f'({counts["train"]} images, patch labels only for WSV), test on '
         f'DeepCrack test + CFD test ({counts["test"]} images). CPU-sized '
-        f'models: crack-patch classifier `{CLS_CONFIG}` '
-        f'({args.cls_epochs} epoch), segmentation `{WSV_CONFIG}` / '
-        f'`{FSV_CONFIG}` ({args.seg_iters} iterations of 4 crops of '
-        '256 px). The classifier sees every 128 px window of the training '
+        f'models: crack-patch classifier `{args.cls_config}` '
+        f'({args.cls_epochs} epoch), segmentation `{args.wsv_config}` / '
+        f'`{args.fsv_config}` (' + (
+            f'{args.seg_iters} iterations' if args.seg_iters > 0 else
+            'the configs\' own schedule') + '). The classifier sees every 128 px window of the training '
         'images once per epoch' + (' in all 8 dihedral poses (as the paper)'
                                    if args.cls_dihedral else
                                    ' (no x8 dihedral copies, to fit the CPU '
