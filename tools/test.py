@@ -13,7 +13,7 @@ import sys
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmcrack.engine import init_cpu_distributed
+from mmcrack.engine import init_cpu_distributed, shutdown_distributed
 from mmcrack.utils.file_io import (NotWritableError, ensure_writable_dir,
                                    make_local_puts_atomic)
 from mmcrack.utils.launch import (add_common_arguments, load_tool_config,
@@ -67,6 +67,7 @@ def main():
     init_cpu_distributed(args.launcher)
     runner = Runner.from_cfg(cfg)
     runner.test()
+    shutdown_distributed()
 
 
 if __name__ == '__main__':

@@ -18,7 +18,8 @@ import sys
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmcrack.engine import RNGStateHook, init_cpu_distributed
+from mmcrack.engine import (RNGStateHook, init_cpu_distributed,
+                            shutdown_distributed)
 from mmcrack.utils.file_io import (NotWritableError, ensure_writable_dir,
                                    latest_complete_checkpoint,
                                    make_local_puts_atomic,
@@ -73,6 +74,7 @@ def main():
     if not any(isinstance(h, RNGStateHook) for h in runner.hooks):
         runner.register_hook(RNGStateHook())  # --resume: same dropout
     runner.train()
+    shutdown_distributed()
 
 
 if __name__ == '__main__':
