@@ -9,19 +9,23 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SHARED_DATASETS = osp.join(osp.dirname(REPO), 'shared', 'datasets')
 
 
-@pytest.fixture(scope='session')
-def tiny_synthetic(tmp_path_factory):
-    """A tiny synthetic crack set (64x64): train 4, val 2, test 2."""
+def write_tiny_synthetic(root: str, seed: int, splits: dict) -> str:
+    """Write 64x64 synthetic images, every one with a crack, into ``root``."""
     import dataclasses
 
     from mmcrack.datasets.synthetic import (SyntheticCrackConfig,
                                             write_synthetic_dataset)
-    root = str(tmp_path_factory.mktemp('synthetic'))
     cfg = dataclasses.replace(SyntheticCrackConfig(), height=64, width=64,
                               crack_free_prob=0.0, crack_length=(40, 80))
-    write_synthetic_dataset(root, seed=1, splits=dict(train=4, val=2, test=2),
-                            cfg=cfg)
+    write_synthetic_dataset(root, seed=seed, splits=splits, cfg=cfg)
     return root
+
+
+@pytest.fixture(scope='session')
+def tiny_synthetic(tmp_path_factory):
+    """A tiny synthetic crack set (64x64): train 4, val 2, test 2."""
+    return write_tiny_synthetic(str(tmp_path_factory.mktemp('synthetic')),
+                                seed=1, splits=dict(train=4, val=2, test=2))
 
 
 def run_tool(args, cwd=REPO, env=None, timeout=600):

@@ -1,7 +1,6 @@
 """tools/dist_train.sh and tools/dist_test.sh with 2 CPU processes (gloo):
 the crack-patch classifier trains and tests, and a segmentation checkpoint
 gets the same ODS / OIS / AP from 2 processes as from 1."""
-import dataclasses
 import importlib.util
 import os.path as osp
 import re
@@ -9,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest import REPO, run_tool
+from conftest import REPO, run_tool, write_tiny_synthetic
 
 sys.path.insert(0, osp.dirname(__file__))
 from hardening_utils import free_port, runner_metrics  # noqa: E402
@@ -62,13 +61,8 @@ def test_dist_train_classifier_then_test(tiny_synthetic, tmp_path):
 @pytest.fixture(scope='module')
 def odd_test_root(tmp_path_factory):
     """3 test images: the 2-process sampler pads rank 1 with a duplicate."""
-    from mmcrack.datasets.synthetic import (SyntheticCrackConfig,
-                                            write_synthetic_dataset)
-    root = str(tmp_path_factory.mktemp('odd'))
-    cfg = dataclasses.replace(SyntheticCrackConfig(), height=64, width=64,
-                              crack_free_prob=0.0, crack_length=(40, 80))
-    write_synthetic_dataset(root, seed=2, splits=dict(test=3), cfg=cfg)
-    return root
+    return write_tiny_synthetic(str(tmp_path_factory.mktemp('odd')), seed=2,
+                                splits=dict(test=3))
 
 
 def test_dist_test_metrics_equal_single_process(tiny_seg_checkpoint,

@@ -29,6 +29,7 @@ from typing import Optional
 
 import torch
 from mmengine.hooks import Hook
+from mmengine.runner import IterBasedTrainLoop
 
 from mmcrack.registry import HOOKS
 
@@ -66,7 +67,7 @@ class RNGStateHook(Hook):
 
     def before_train_epoch(self, runner) -> None:
         # epoch-based loops resume at an epoch boundary: no batch replay
-        if not runner.train_loop.__class__.__name__.startswith('Iter'):
+        if not isinstance(runner.train_loop, IterBasedTrainLoop):
             self._restore()
 
     def before_train_iter(self, runner, batch_idx: int,
