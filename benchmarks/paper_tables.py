@@ -10,8 +10,9 @@ test on the rest. AEL is not in ``../shared/datasets``, so here:
 Stages (``tools/run_pipeline.py --data MIX --fsv`` does the first five, so
 every stage is an ordinary config + ``tools/*.py`` call, resumable):
 
-1. crack-patch classifier (CPU ResNet-18 at half width, one epoch of the
-   patch index; ``--cls-dihedral`` for the paper's x8 dihedral copies);
+1. crack-patch classifier (CPU ResNet-18 at half width, 4 epochs of the
+   patch index, each window in one random dihedral pose per
+   fetch; ``--cls-dihedral x8`` for the paper's x8 dihedral copies);
 2. pseudo-labels of the training images (paper preset, PseudoLabelHook);
 3. labels only: pseudo-labels vs the training ground truth;
 4. WSV: CPU U-Net (16 base channels, 256 px crops) on the pseudo-labels;
@@ -21,17 +22,17 @@ every stage is an ordinary config + ``tools/*.py`` call, resumable):
    against the test ground truth), i.e. the generator used as a segmenter.
 
 The darkness map and global Otsu are scored on the same test images as the
-sanity floor. Everything runs on CPU; about 35 min on 2 cores with the
-defaults.
+sanity floor. Everything runs on CPU; about 70 min on 2 cores with the
+defaults (``OMP_NUM_THREADS=1``).
 
     python benchmarks/paper_tables.py [--deepcrack DIR] [--cfd DIR]
         [--out work_dirs/paper_tables] [--results benchmarks/RESULTS.md]
-        [--cls-epochs 1] [--cls-dihedral] [--seg-iters 1000]
+        [--cls-epochs 4] [--cls-dihedral random|x8|off] [--seg-iters 1500]
         [--cls-config C] [--wsv-config C] [--fsv-config C] [--device cuda]
 
 On a GPU with ImageNet weights, closer to the paper (see RESULTS.md):
     python benchmarks/paper_tables.py --device cuda --cls-epochs 3 \
-        --cls-dihedral --seg-iters 0 \
+        --cls-dihedral x8 --seg-iters 0 \
         --cls-config configs/classifier/resnet50_1xb16-3e_crack-patch.py \
         --wsv-config WSV_OED_B5_CONFIG --fsv-config FSV_OED_B5_CONFIG
 """
@@ -55,6 +56,9 @@ FSV_CONFIG = 'configs/unet/unet-s5-d16-w16_fcn_1xb4-1000i_crackmix-256x256.py'  
 
 # König et al., Table VI (combined protocol), ODS; ImageNet-pretrained
 # ResNet-50 classifier and OED-B5 on a GPU.
+#: --cls-dihedral -> CrackPatchDataset(dihedral_aug=...)
+DIHEDRAL = {'off': 'False', 'random': 'random', 'x8': 'True'}
+
 PAPER = {'labels only': 0.6954, 'WSV (OED-B5)': 0.7233}
 
 
@@ -66,11 +70,14 @@ def parse_args(argv=None):
                                                   'paper_tables'))
     parser.add_argument('--results',
                         default=osp.join(REPO, 'benchmarks', 'RESULTS.md'))
-    parser.add_argument('--cls-epochs', type=int, default=1)
-    parser.add_argument('--cls-dihedral', action='store_true',
-                        help='x8 dihedral patch index as the paper (8x the '
-                        'classifier time: ~20 min per epoch on 2 cores)')
-    parser.add_argument('--seg-iters', type=int, default=1000,
+    parser.add_argument('--cls-epochs', type=int, default=4)
+    parser.add_argument('--cls-dihedral', choices=sorted(DIHEDRAL),
+                        default='random',
+                        help='random: one random pose per window and fetch '
+                        '(default); x8: the paper\'s x8 dihedral index (8x '
+                        'the classifier time: ~20 min per epoch on 2 '
+                        'cores); off: no dihedral augmentation')
+    parser.add_argument('--seg-iters', type=int, default=1500,
                         help='iterations of the (iteration-based) seg '
                         'configs; 0 keeps the configs\' schedule, e.g. '
                         'the 30-epoch OED-B5 configs on a GPU')
@@ -144,7 +151,8 @@ def main(argv=None):
         '--cls-config', args.cls_config, '--wsv-config', args.wsv_config,
         '--fsv-config', args.fsv_config, '--cls-options',
         f'train_cfg.max_epochs={args.cls_epochs}',
-        f'train_dataloader.dataset.dihedral_aug={args.cls_dihedral}'
+        'train_dataloader.dataset.dihedral_aug='
+        f'{DIHEDRAL[args.cls_dihedral]}'
     ]
     if args.seg_iters > 0:  # iteration-based CPU schedule
         pipeline += [
@@ -219,14 +227,17 @@ def write_results(args, counts, report, labels_test, wall, pipeline):
         f'({counts["train"]} images, patch labels only for WSV), test on '
         f'DeepCrack test + CFD test ({counts["test"]} images). CPU-sized '
         f'models: crack-patch classifier `{args.cls_config}` '
-        f'({args.cls_epochs} epoch), segmentation `{args.wsv_config}` / '
+        f'({args.cls_epochs} epochs), segmentation `{args.wsv_config}` / '
         f'`{args.fsv_config}` (' + (
             f'{args.seg_iters} iterations' if args.seg_iters > 0 else
             'the configs\' own schedule') + '). The classifier sees every 128 px window of the training '
-        'images once per epoch' + (' in all 8 dihedral poses (as the paper)'
-                                   if args.cls_dihedral else
-                                   ' (no x8 dihedral copies, to fit the CPU '
-                                   'budget; `--cls-dihedral` adds them)') +
+        'images ' + {
+            'x8': 'in all 8 dihedral poses per epoch (as the paper)',
+            'random': 'once per epoch, in a random dihedral pose (the '
+            'paper\'s x8 copies do not fit the CPU budget; '
+            '`--cls-dihedral x8` adds them)',
+            'off': 'once per epoch, without dihedral augmentation'
+        }[args.cls_dihedral] +
         '.', '',
         f'**Machine**: {platform.system()} {cpu}, {os.cpu_count()} cores, '
         f'device `{args.device}`, OMP_NUM_THREADS='
@@ -236,8 +247,8 @@ def write_results(args, counts, report, labels_test, wall, pipeline):
         'python benchmarks/paper_tables.py ' + ' '.join(
             f'--{k.replace("_", "-")} {v}' for k, v in (
                 ('cls_epochs', args.cls_epochs),
-                ('seg_iters', args.seg_iters), ('device', args.device))) +
-        (' --cls-dihedral' if args.cls_dihedral else ''),
+                ('cls_dihedral', args.cls_dihedral),
+                ('seg_iters', args.seg_iters), ('device', args.device))),
         '```', '',
         '## Crack-patch classifier (test patches, crack class)', '',
         '| precision | recall | F1 |', '|---|---|---|',

@@ -5,7 +5,7 @@ index of (image, y, x, label) in numpy arrays and crops lazily.
 """
 import os.path as osp
 import time
-from typing import List, Optional
+from typing import List, Optional, Union
 
 import numpy as np
 from mmengine.logging import print_log
@@ -72,6 +72,10 @@ class CrackPatchDataset(BaseDataset):
     ``dihedral_aug=True`` multiplies the index by 8 (the paper's rotations by
     0°/90° x horizontal/vertical flips) by index arithmetic: sample ``i`` is
     window ``i // 8`` under transform ``i % 8`` (see ``LoadCrackPatch``).
+    ``dihedral_aug='random'`` keeps one sample per window and draws its
+    transform uniformly from the 8 each time it is fetched (``np.random``,
+    which mmengine seeds per dataloader worker): the same orientations in
+    expectation at 1/8 of the epoch length, for CPU budgets.
 
     The index lives in numpy arrays (image id, y, x, label); pixels are read
     by the ``LoadCrackPatch`` transform, which must be the pipeline's first.
@@ -81,7 +85,9 @@ class CrackPatchDataset(BaseDataset):
         patch_size (int): window size in px (paper 128).
         stride (int): window stride in px (paper 64).
         min_crack_pixels (int): crack pixels that make a window ``crack``.
-        dihedral_aug (bool): x8 index augmentation.
+        dihedral_aug (bool | str): ``True`` x8 index augmentation (paper),
+            ``'random'`` one random dihedral transform per fetch,
+            ``False`` none.
         mask_rule (str): mask binarisation (``binarize_mask``).
         **kwargs: mmpretrain ``BaseDataset`` arguments (``data_root``,
             ``data_prefix``, ``ann_file``, ``pipeline``, ``test_mode`` ...).
@@ -93,7 +99,7 @@ class CrackPatchDataset(BaseDataset):
                  patch_size: int = 128,
                  stride: int = 64,
                  min_crack_pixels: int = 1,
-                 dihedral_aug: bool = False,
+                 dihedral_aug: Union[bool, str] = False,
                  mask_rule: str = 'ge128',
                  ann_file: str = '',
                  **kwargs):
@@ -102,6 +108,9 @@ class CrackPatchDataset(BaseDataset):
                              f'got {source!r}')
         if mask_rule not in BINARIZE_RULES:
             raise ValueError(f'mask_rule must be one of {BINARIZE_RULES}')
+        if dihedral_aug not in (True, False, 'random'):
+            raise ValueError("dihedral_aug must be True, False or 'random', "
+                             f'got {dihedral_aug!r}')
         if patch_size <= 0 or stride <= 0 or min_crack_pixels < 1:
             raise ValueError('patch_size, stride and min_crack_pixels must '
                              'be positive')
@@ -119,6 +128,9 @@ class CrackPatchDataset(BaseDataset):
         self.stride = stride
         self.min_crack_pixels = min_crack_pixels
         self.dihedral_aug = dihedral_aug
+        # x8 copies in the index only for True (not for 'random')
+        self._x8 = dihedral_aug is True or (
+            not isinstance(dihedral_aug, str) and bool(dihedral_aug))
         self.mask_rule = mask_rule
         super().__init__(ann_file=ann_file, **kwargs)
 
@@ -133,11 +145,12 @@ class CrackPatchDataset(BaseDataset):
             self._index_folders()
         self._fully_initialized = True
         counts = np.bincount(self._labels, minlength=2)
-        aug = NUM_DIHEDRAL if self.dihedral_aug else 1
+        aug = NUM_DIHEDRAL if self._x8 else 1
         print_log(
             f'CrackPatchDataset: {len(self.img_paths)} images -> '
             f'{len(self._labels)} patches (no_crack {counts[0]}, crack '
-            f'{counts[1]}) x{aug} = {len(self)} samples, '
+            f'{counts[1]}) x{aug} = {len(self)} samples'
+            f'{" (random dihedral transform per fetch)" if self.dihedral_aug == "random" else ""}, '  # noqa: E501
             f'{time.time() - start:.2f} s', logger='current')
 
     def _index_segmentation(self):
@@ -204,15 +217,17 @@ class CrackPatchDataset(BaseDataset):
     def __len__(self) -> int:
         if not self._fully_initialized:
             self.full_init()
-        return len(self._labels) * (NUM_DIHEDRAL if self.dihedral_aug else 1)
+        return len(self._labels) * (NUM_DIHEDRAL if self._x8 else 1)
 
     def _split(self, idx: int):
         if idx < 0:
             idx += len(self)
         if not 0 <= idx < len(self):
             raise IndexError(f'index {idx} out of range ({len(self)})')
-        if self.dihedral_aug:
+        if self._x8:
             return idx // NUM_DIHEDRAL, idx % NUM_DIHEDRAL
+        if self.dihedral_aug == 'random':
+            return idx, int(np.random.randint(NUM_DIHEDRAL))
         return idx, 0
 
     def get_data_info(self, idx: int) -> dict:
@@ -240,7 +255,7 @@ class CrackPatchDataset(BaseDataset):
         if not self._fully_initialized:
             self.full_init()
         labels = self._labels.astype(np.int64)
-        return np.repeat(labels, NUM_DIHEDRAL) if self.dihedral_aug \
+        return np.repeat(labels, NUM_DIHEDRAL) if self._x8 \
             else labels
 
     def get_cat_ids(self, idx: int) -> List[int]:

@@ -113,6 +113,33 @@ def test_dihedral_index_arithmetic_and_same_transform(tmp_path):
     assert len(seen) == 8  # 8 distinct symmetries
 
 
+def test_random_dihedral_one_sample_per_window_all_transforms(tmp_path):
+    """'random': the index is not multiplied; each fetch applies one of the
+    8 transforms (image and mask alike), all 8 occur, seeded by np.random."""
+    rng = np.random.default_rng(2)
+    img = rng.integers(0, 255, (64, 128, 3), np.uint8)
+    mask = np.zeros((64, 128), np.uint8)
+    mask[5:40, 9] = 255
+    _write(tmp_path, 'a', img, mask)
+    ds = _dataset(tmp_path, patch_size=64, stride=64, dihedral_aug='random')
+    assert len(ds) == 2 and ds.get_gt_labels().tolist() == [1, 0]
+    np.random.seed(0)
+    ts = []
+    for _ in range(64):
+        out = ds[0]
+        t = out['dihedral']
+        ts.append(t)
+        np.testing.assert_array_equal(out['img'], dihedral(img[:, :64], t))
+        np.testing.assert_array_equal(
+            out['gt_seg_map'], dihedral((mask[:, :64] > 0).astype(np.uint8),
+                                        t))
+    assert sorted(set(ts)) == list(range(8))
+    np.random.seed(0)
+    assert [ds.get_data_info(0)['dihedral'] for _ in range(64)] == ts
+    with pytest.raises(ValueError, match='dihedral_aug'):
+        _dataset(tmp_path, dihedral_aug='x8')
+
+
 def test_dihedral_group():
     a = np.arange(12).reshape(3, 4)
     outs = {dihedral(a, t).tobytes() + bytes(dihedral(a, t).shape)

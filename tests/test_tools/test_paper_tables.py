@@ -58,3 +58,22 @@ def test_assessment_reports_goals_and_margins():
     assert 'WSV 0.730 (met)' in text
     assert '+0.130 ODS, +0.100 OIS, +0.100 AP' in text
     assert 'closes 65 % of the ODS gap' in text
+
+
+@pytest.mark.parametrize('choice,expected', [('off', False),
+                                             ('random', 'random'),
+                                             ('x8', True)])
+def test_cls_dihedral_choice_reaches_the_dataset_as_a_valid_value(
+        choice, expected):
+    """--cls-dihedral becomes a --cfg-options string that mmengine parses
+    into a value CrackPatchDataset accepts."""
+    from mmengine.config import DictAction
+    assert paper_tables.parse_args([]).cls_dihedral == 'random'
+    args = paper_tables.parse_args(['--cls-dihedral', choice])
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--opts', nargs='+', action=DictAction)
+    opt = ('train_dataloader.dataset.dihedral_aug='
+           f'{paper_tables.DIHEDRAL[args.cls_dihedral]}')
+    value = parser.parse_args(['--opts', opt]).opts[
+        'train_dataloader.dataset.dihedral_aug']
+    assert value == expected and type(value) is type(expected)
