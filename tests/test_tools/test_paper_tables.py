@@ -77,3 +77,46 @@ def test_cls_dihedral_choice_reaches_the_dataset_as_a_valid_value(
     value = parser.parse_args(['--opts', opt]).opts[
         'train_dataloader.dataset.dihedral_aug']
     assert value == expected and type(value) is type(expected)
+
+
+def test_per_set_metrics_equal_each_set_scored_alone(tmp_path):
+    """The breakdown restricts the stems by prefix: each set's numbers equal
+    evaluate_folder on a folder that holds only that set."""
+    import cv2
+    import numpy as np
+    from mmcrack.evaluation.folder_eval import evaluate_folder
+    rng = np.random.default_rng(0)
+    pred, gt = tmp_path / 'pred', tmp_path / 'gt'
+    alone = {p: (tmp_path / p / 'pred', tmp_path / p / 'gt')
+             for p in ('dc_', 'cfd_')}
+    for d in [pred, gt] + [x for v in alone.values() for x in v]:
+        d.mkdir(parents=True)
+    for prefix, n in (('dc_', 3), ('cfd_', 2)):
+        for i in range(n):
+            m = np.zeros((20, 30), np.uint8)
+            m[rng.integers(0, 20), :] = 255
+            p = np.clip(m * 0.6 + rng.integers(0, 120, m.shape), 0,
+                        255).astype(np.uint8)
+            stem = f'{prefix}{i:03d}.png'
+            for d_pred, d_gt in ((pred, gt), alone[prefix]):
+                cv2.imwrite(str(d_pred / stem), p)
+                cv2.imwrite(str(d_gt / stem), m)
+    out = paper_tables.per_set_metrics({'M': str(pred)}, str(gt))
+    for name, prefix, _ in paper_tables.TEST_SETS:
+        ref = evaluate_folder(*map(str, alone[prefix]))
+        got = out['M'][name]
+        assert len(got['stems']) == len(ref['stems'])
+        for k in ('ODS', 'OIS', 'AP'):
+            assert got[k] == ref[k]
+    lines = paper_tables.breakdown_lines(out)
+    assert lines[0].startswith('| method | DeepCrack test ODS / OIS / AP')
+    d = out['M']['DeepCrack test']
+    assert f'| M | {d["ODS"]:.3f} / {d["OIS"]:.3f} / {d["AP"]:.3f} |' in \
+        lines[2]
+    assert lines[-1].endswith('| 0.66 / 0.78 / 0.73 | 0.33 / 0.39 / 0.21 |')
+
+
+def test_stage_minutes_skips_nested_stage():
+    assert paper_tables.stage_minutes(
+        {'classifier': 60, 'wsv': 120, 'pseudo_labels (inside wsv)': 50}
+    ) == 3.0
