@@ -127,10 +127,11 @@ class CrackPatchDataset(BaseDataset):
         self.patch_size = patch_size
         self.stride = stride
         self.min_crack_pixels = min_crack_pixels
+        if not isinstance(dihedral_aug, str):
+            dihedral_aug = bool(dihedral_aug)  # 1, np.bool_ ... -> bool
         self.dihedral_aug = dihedral_aug
         # x8 copies in the index only for True (not for 'random')
-        self._x8 = dihedral_aug is True or (
-            not isinstance(dihedral_aug, str) and bool(dihedral_aug))
+        self._x8 = dihedral_aug is True
         self.mask_rule = mask_rule
         super().__init__(ann_file=ann_file, **kwargs)
 
@@ -146,11 +147,12 @@ class CrackPatchDataset(BaseDataset):
         self._fully_initialized = True
         counts = np.bincount(self._labels, minlength=2)
         aug = NUM_DIHEDRAL if self._x8 else 1
+        pose = (' (random dihedral pose per fetch)'
+                if self.dihedral_aug == 'random' else '')
         print_log(
             f'CrackPatchDataset: {len(self.img_paths)} images -> '
             f'{len(self._labels)} patches (no_crack {counts[0]}, crack '
-            f'{counts[1]}) x{aug} = {len(self)} samples'
-            f'{" (random dihedral transform per fetch)" if self.dihedral_aug == "random" else ""}, '  # noqa: E501
+            f'{counts[1]}) x{aug} = {len(self)} samples{pose}, '
             f'{time.time() - start:.2f} s', logger='current')
 
     def _index_segmentation(self):

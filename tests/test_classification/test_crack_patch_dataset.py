@@ -138,6 +138,11 @@ def test_random_dihedral_one_sample_per_window_all_transforms(tmp_path):
     assert [ds.get_data_info(0)['dihedral'] for _ in range(64)] == ts
     with pytest.raises(ValueError, match='dihedral_aug'):
         _dataset(tmp_path, dihedral_aug='x8')
+    # numpy / int truth values (e.g. from a parsed config) mean True/False
+    assert len(_dataset(tmp_path, patch_size=64, stride=64,
+                        dihedral_aug=np.bool_(True))) == 16
+    assert len(_dataset(tmp_path, patch_size=64, stride=64,
+                        dihedral_aug=0)) == 2
 
 
 def test_dihedral_group():
