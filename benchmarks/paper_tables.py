@@ -22,8 +22,8 @@ every stage is an ordinary config + ``tools/*.py`` call, resumable):
    against the test ground truth), i.e. the generator used as a segmenter.
 
 The darkness map and global Otsu are scored on the same test images as the
-sanity floor. Everything runs on CPU; about 70 min on 2 cores with the
-defaults (``OMP_NUM_THREADS=1``).
+sanity floor. Everything runs on CPU; about 105 min on 2 cores with the
+defaults (``OMP_NUM_THREADS=1``; ``--seg-iters 1000`` saves about 20 min).
 
     python benchmarks/paper_tables.py [--deepcrack DIR] [--cfd DIR]
         [--out work_dirs/paper_tables] [--results benchmarks/RESULTS.md]
@@ -54,16 +54,19 @@ CLS_CONFIG = 'configs/classifier/resnet18-w32_1xb16-4e_crack-patch.py'
 WSV_CONFIG = 'configs/wsv/unet-s5-d16-w16_fcn_1xb4-1000i_crackmix-256x256_wsv.py'  # noqa: E501
 FSV_CONFIG = 'configs/unet/unet-s5-d16-w16_fcn_1xb4-1000i_crackmix-256x256.py'  # noqa: E501
 
-# König et al., Table VI (combined protocol), ODS; ImageNet-pretrained
-# ResNet-50 classifier and OED-B5 on a GPU.
-#: The test sets in the mix (stem prefix given by build_mix) and the
-#: darkness floor of DEVELOPERS.md on each (ODS, OIS, AP).
-TEST_SETS = (('DeepCrack test', 'dc_', (0.66, 0.78, 0.73)),
-             ('CFD test', 'cfd_', (0.33, 0.39, 0.21)))
+#: Stem prefix of each source set in the mix (their stems collide).
+DC, CFD = 'dc_', 'cfd_'
+
+#: The test sets in the mix (name, stem prefix) and the darkness floor of
+#: DEVELOPERS.md on each (ODS, OIS, AP).
+TEST_SETS = (('DeepCrack test', DC, (0.66, 0.78, 0.73)),
+             ('CFD test', CFD, (0.33, 0.39, 0.21)))
 
 #: --cls-dihedral -> CrackPatchDataset(dihedral_aug=...)
 DIHEDRAL = {'off': 'False', 'random': 'random', 'x8': 'True'}
 
+# König et al., Table VI (combined protocol), ODS; ImageNet-pretrained
+# ResNet-50 classifier and OED-B5 on a GPU.
 PAPER = {'labels only': 0.6954, 'WSV (OED-B5)': 0.7233}
 
 
@@ -116,12 +119,12 @@ def _link_split(src_root, prefix, src_split, dst_root, dst_split):
 
 def build_mix(args, root):
     counts = dict(
-        train=_link_split(args.deepcrack, 'dc_', 'train', root, 'train') +
-        _link_split(args.cfd, 'cfd_', 'train', root, 'train') +
-        _link_split(args.cfd, 'cfd_', 'val', root, 'train'),
-        val=_link_split(args.cfd, 'cfd_', 'val', root, 'val'),
-        test=_link_split(args.deepcrack, 'dc_', 'test', root, 'test') +
-        _link_split(args.cfd, 'cfd_', 'test', root, 'test'))
+        train=_link_split(args.deepcrack, DC, 'train', root, 'train') +
+        _link_split(args.cfd, CFD, 'train', root, 'train') +
+        _link_split(args.cfd, CFD, 'val', root, 'train'),
+        val=_link_split(args.cfd, CFD, 'val', root, 'val'),
+        test=_link_split(args.deepcrack, DC, 'test', root, 'test') +
+        _link_split(args.cfd, CFD, 'test', root, 'test'))
     return counts
 
 
@@ -142,6 +145,7 @@ def _row(name, m):
 
 
 def main(argv=None):
+    from mmcrack.utils.file_io import atomic_write_json
     args = parse_args(argv)
     out = osp.abspath(args.out)
     os.makedirs(out, exist_ok=True)
@@ -196,8 +200,7 @@ def main(argv=None):
                  test_labels, osp.join(data, 'masks', 'test'), '--out',
                  test_eval, '--labels', f'labels only ({preset})'], log)
             previous = dict(key=key, seconds=round(time.time() - tic, 2))
-            with open(stamp, 'w') as f:
-                json.dump(previous, f)
+            atomic_write_json(stamp, previous)
         report['seconds'][f'labels_test ({preset})'] = previous['seconds']
         with open(done) as f:
             labels_test[preset] = list(json.load(f)['methods'].values())[0]
@@ -287,6 +290,7 @@ def stage_minutes(seconds):
 
 def write_results(args, counts, report, labels_test, wall, pipeline,
                   breakdown=None):
+    from mmcrack.utils.file_io import atomic_write_bytes
     test = report['test']
     cls = report['classifier']
     cpu = platform.processor() or platform.machine()
@@ -361,7 +365,6 @@ def write_results(args, counts, report, labels_test, wall, pipeline,
     lines += ['', 'Pipeline command (stages and their own commands are in '
               '`OUT/pipeline/report.md`):', '', '```',
               ' '.join(shlex.quote(c) for c in pipeline[1:]), '```', '']
-    from mmcrack.utils.file_io import atomic_write_bytes
     atomic_write_bytes(args.results, '\n'.join(lines).encode())
     print('\n'.join(lines))
 
