@@ -41,9 +41,12 @@ import torch
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmcrack.evaluation import CrackMetric  # noqa: E402
+from mmcrack.evaluation.functional import (  # noqa: E402
+    DEFAULT_THRESHOLDS,
+    pr_counts,
+    summarize_pr,
+)
 from mmcrack.evaluation.metrics import crack_metric  # noqa: E402
-from mmcrack.evaluation.functional import (DEFAULT_THRESHOLDS,  # noqa: E402
-                                           pr_counts, summarize_pr)
 
 H, W = 544, 384
 MASKS = osp.join(osp.dirname(osp.abspath(__file__)), '..', '..', 'shared',

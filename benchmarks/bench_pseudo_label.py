@@ -32,10 +32,16 @@ import torch
 import torch.nn.functional as F
 from skimage.filters import threshold_multiotsu
 
-from mmcrack.pseudo_label import (bilateral_filter, extract_windows,
-                                  fuse_localization, grad_cam_plus_plus,
-                                  patch_multiotsu_mask, patch_probability_map,
-                                  threshold_map, upsample_map)
+from mmcrack.pseudo_label import (
+    bilateral_filter,
+    extract_windows,
+    fuse_localization,
+    grad_cam_plus_plus,
+    patch_multiotsu_mask,
+    patch_probability_map,
+    threshold_map,
+    upsample_map,
+)
 
 DEFAULT_IMAGES = osp.join(
     osp.dirname(osp.dirname(osp.abspath(__file__))), '..', 'shared',
@@ -306,8 +312,8 @@ def main():
     print()
     print(f'thresholding masks identical to the per-window reference: '
           f'{identical}')
-    goals = [(f'thresholding >= 50x the per-window reference, identical '
-              f'masks', t_thr_ref / t_thr >= 50 and identical)]
+    goals = [('thresholding >= 50x the per-window reference, identical '
+              'masks', t_thr_ref / t_thr >= 50 and identical)]
     min_rate = {18: 1.5, 50: 0.5}
     for name, t, t_ref, t_floor in rows:
         if t_floor is None:

@@ -1,4 +1,4 @@
-"""The paper's Table VI protocol at CPU scale, written to benchmarks/RESULTS.md.
+"""The paper's Table VI protocol at CPU scale, into benchmarks/RESULTS.md.
 
 König et al. (Table VI) train on DeepCrack train + 71 CFD + 38 AEL images and
 test on the rest. AEL is not in ``../shared/datasets``, so here:
@@ -306,7 +306,8 @@ def write_results(args, counts, report, labels_test, wall, pipeline,
         f'({args.cls_epochs} epochs), segmentation `{args.wsv_config}` / '
         f'`{args.fsv_config}` (' + (
             f'{args.seg_iters} iterations' if args.seg_iters > 0 else
-            'the configs\' own schedule') + '). The classifier sees every 128 px window of the training '
+            'the configs\' own schedule') + '). The classifier sees every '
+        '128 px window of the training '
         'images ' + {
             'x8': 'in all 8 dihedral poses per epoch (as the paper)',
             'random': 'once per epoch, in a random dihedral pose (the '

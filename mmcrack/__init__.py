@@ -4,8 +4,8 @@ Importing mmcrack checks the pinned stack, enables loading of mmengine
 checkpoints on torch >= 2.6 (see :mod:`mmcrack.utils.checkpoint_compat`) and
 registers every module (see :mod:`mmcrack.registry`).
 """
-from .version import __version__
 from .utils.version_check import check_dependencies
+from .version import __version__
 
 check_dependencies()
 

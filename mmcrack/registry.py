@@ -1,20 +1,28 @@
-"""Where mmcrack registers its modules — the one place to look.
+"""The registries mmcrack registers into — every module imports them from here.
 
 mmcrack has **no registries of its own**. Each module is registered into the
 registry of the OpenMMLab library whose configs use it, so that configs keep
 that library's ``default_scope`` and use bare type names:
 
-=====================  ==========================================  ===================
-kind                   registry                                    used from
-=====================  ==========================================  ===================
-segmentation models    ``mmseg.registry.MODELS``                   mmseg configs
-segmentation datasets  ``mmseg.registry.DATASETS``                 mmseg configs
-classification data    ``mmpretrain.registry.DATASETS``            mmpretrain configs
-transforms             ``mmengine.registry.TRANSFORMS`` (root)     both
-metrics                ``mmengine.registry.METRICS`` (root)        both
-hooks                  ``mmengine.registry.HOOKS`` (root)          both
-model wrappers         ``mmengine.registry.MODEL_WRAPPERS`` (root) both
-=====================  ==========================================  ===================
+==================  ====================================  ====================
+name here           registry                              used from
+==================  ====================================  ====================
+``SEG_MODELS``      ``mmseg.registry.MODELS``             mmseg configs
+``SEG_DATASETS``    ``mmseg.registry.DATASETS``           mmseg configs
+``CLS_MODELS``      ``mmpretrain.registry.MODELS``        mmpretrain configs
+``CLS_DATASETS``    ``mmpretrain.registry.DATASETS``      mmpretrain configs
+``TRANSFORMS``      ``mmengine.registry.TRANSFORMS``      both (root)
+``METRICS``         ``mmengine.registry.METRICS``         both (root)
+``HOOKS``           ``mmengine.registry.HOOKS``           both (root)
+``MODEL_WRAPPERS``  ``mmengine.registry.MODEL_WRAPPERS``  both (root)
+``RUNNERS``         ``mmengine.registry.RUNNERS``         both (root)
+``TASK_UTILS``      ``mmengine.registry.TASK_UTILS``      both (root): the
+                                                          pseudo-label
+                                                          generators
+==================  ====================================  ====================
+
+A module that is both a segmentation and a classification building block
+(a backbone) is registered into ``SEG_MODELS`` and ``CLS_MODELS``.
 
 Every scoped registry (mmseg's, mmpretrain's) is a child of mmengine's root
 registry and falls back to it, so a module registered in the root resolves
@@ -28,15 +36,20 @@ Configs load the plugin with::
 
 which imports every mmcrack module and so registers it.
 """
-from mmengine.registry import HOOKS, MODEL_WRAPPERS
-from mmengine.registry import METRICS
-from mmengine.registry import TRANSFORMS
+from mmengine.registry import (
+                               HOOKS,
+                               METRICS,
+                               MODEL_WRAPPERS,
+                               RUNNERS,
+                               TASK_UTILS,
+                               TRANSFORMS,
+)
 from mmpretrain.registry import DATASETS as CLS_DATASETS
 from mmpretrain.registry import MODELS as CLS_MODELS
 from mmseg.registry import DATASETS as SEG_DATASETS
 from mmseg.registry import MODELS as SEG_MODELS
 
 __all__ = [
-    'HOOKS', 'MODEL_WRAPPERS', 'METRICS', 'TRANSFORMS', 'CLS_DATASETS',
-    'CLS_MODELS', 'SEG_DATASETS', 'SEG_MODELS'
+    'HOOKS', 'MODEL_WRAPPERS', 'METRICS', 'RUNNERS', 'TASK_UTILS',
+    'TRANSFORMS', 'CLS_DATASETS', 'CLS_MODELS', 'SEG_DATASETS', 'SEG_MODELS'
 ]

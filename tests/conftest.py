@@ -13,8 +13,10 @@ def write_tiny_synthetic(root: str, seed: int, splits: dict) -> str:
     """Write 64x64 synthetic images, every one with a crack, into ``root``."""
     import dataclasses
 
-    from mmcrack.datasets.synthetic import (SyntheticCrackConfig,
-                                            write_synthetic_dataset)
+    from mmcrack.datasets.synthetic import (
+        SyntheticCrackConfig,
+        write_synthetic_dataset,
+    )
     cfg = dataclasses.replace(SyntheticCrackConfig(), height=64, width=64,
                               crack_free_prob=0.0, crack_length=(40, 80))
     write_synthetic_dataset(root, seed=seed, splits=splits, cfg=cfg)

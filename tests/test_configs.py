@@ -8,9 +8,8 @@ import glob
 import os.path as osp
 
 import pytest
-from mmengine.config import Config
-
 from conftest import REPO
+from mmengine.config import Config
 
 CONFIGS = sorted(
     p for p in glob.glob(osp.join(REPO, 'configs', '**', '*.py'),

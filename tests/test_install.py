@@ -26,8 +26,8 @@ def test_stack_imports_with_compiled_ops():
 
 def test_pkg_resources_available_for_mmengine_bases():
     import pkg_resources  # noqa: F401  (mmengine needs it for mmseg:: bases)
-    from mmengine.config import Config
     from conftest import REPO
+    from mmengine.config import Config
     cfg = Config.fromfile(
         f'{REPO}/configs/unet/unet-s5-d16_fcn_1xb4-400i_synthetic-256x256.py')
     assert cfg.model.backbone.type == 'UNet'
@@ -48,11 +48,12 @@ def test_version_check_names_the_problem():
 
 
 def test_registration_reaches_both_scopes():
-    import mmcrack  # noqa: F401
     from mmengine.registry import DefaultScope
     from mmpretrain.registry import MODEL_WRAPPERS as CLS_WRAPPERS
     from mmpretrain.registry import TRANSFORMS as CLS_TRANSFORMS
     from mmseg.registry import DATASETS, MODEL_WRAPPERS, TRANSFORMS
+
+    import mmcrack  # noqa: F401
 
     assert DATASETS.get('CrackSegDataset') is not None
     for scope, wrappers, transforms in (('mmseg', MODEL_WRAPPERS, TRANSFORMS),

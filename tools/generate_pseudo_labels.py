@@ -24,11 +24,17 @@ from mmengine.config import Config, DictAction
 from mmengine.utils import ProgressBar
 
 from mmcrack.pseudo_label.generator import PseudoLabelGenerator
-from mmcrack.utils.file_io import (IMG_EXTENSIONS, NotWritableError,
-                                   atomic_write_bytes, atomic_write_image,
-                                   atomic_write_json, ensure_writable_dir,
-                                   list_stems, read_image,
-                                   remove_stale_temp_files)
+from mmcrack.utils.file_io import (
+    IMG_EXTENSIONS,
+    NotWritableError,
+    atomic_write_bytes,
+    atomic_write_image,
+    atomic_write_json,
+    ensure_writable_dir,
+    list_stems,
+    read_image,
+    remove_stale_temp_files,
+)
 
 PRESETS = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
                    'configs', '_base_', 'pseudo_label')

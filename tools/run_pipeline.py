@@ -338,7 +338,8 @@ def write_report(p, manifest, labels_eval, report_eval, methods):
              '']
     if labels is not None:
         lines += ['## Pseudo-labels vs training ground truth (labels only)',
-                  '', '| ODS | OIS | AP | kept / images |', '|---|---|---|---|',
+                  '', '| ODS | OIS | AP | kept / images |',
+                  '|---|---|---|---|',
                   '| ' + ' | '.join(_fmt(report['pseudo_labels'][k])
                                    for k in ('ODS', 'OIS', 'AP')) +
                   f' | {manifest.get("kept")} / {manifest.get("images")} |',

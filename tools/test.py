@@ -14,10 +14,17 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmcrack.engine import init_cpu_distributed, shutdown_distributed
-from mmcrack.utils.file_io import (NotWritableError, ensure_writable_dir,
-                                   make_local_puts_atomic)
-from mmcrack.utils.launch import (add_common_arguments, load_tool_config,
-                                  parse_tool_args, select_device)
+from mmcrack.utils.file_io import (
+    NotWritableError,
+    ensure_writable_dir,
+    make_local_puts_atomic,
+)
+from mmcrack.utils.launch import (
+    add_common_arguments,
+    load_tool_config,
+    parse_tool_args,
+    select_device,
+)
 
 
 def parse_args():

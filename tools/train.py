@@ -18,14 +18,24 @@ import sys
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmcrack.engine import (RNGStateHook, init_cpu_distributed,
-                            shutdown_distributed)
-from mmcrack.utils.file_io import (NotWritableError, ensure_writable_dir,
-                                   latest_complete_checkpoint,
-                                   make_local_puts_atomic,
-                                   remove_stale_temp_files)
-from mmcrack.utils.launch import (add_common_arguments, load_tool_config,
-                                  parse_tool_args, select_device)
+from mmcrack.engine import (
+    RNGStateHook,
+    init_cpu_distributed,
+    shutdown_distributed,
+)
+from mmcrack.utils.file_io import (
+    NotWritableError,
+    ensure_writable_dir,
+    latest_complete_checkpoint,
+    make_local_puts_atomic,
+    remove_stale_temp_files,
+)
+from mmcrack.utils.launch import (
+    add_common_arguments,
+    load_tool_config,
+    parse_tool_args,
+    select_device,
+)
 
 
 def parse_args():

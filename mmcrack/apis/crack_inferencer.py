@@ -2,7 +2,7 @@
 trained segmentation model (in the style of mmseg's ``MMSegInferencer``).
 
     from mmcrack.apis import CrackInferencer
-    inferencer = CrackInferencer('configs/.../x.py', 'work_dirs/x/iter_400.pth')
+    inferencer = CrackInferencer('configs/.../x.py', 'work_dirs/x/iter_4.pth')
     results = inferencer('photo.jpg', out_dir='out')   # or a folder / arrays
     results[0]['prob']   # float32 (H, W) in [0, 1]
     results[0]['mask']   # uint8 (H, W) in {0, 1}
@@ -17,8 +17,12 @@ from mmengine.dataset import Compose
 from mmengine.registry import DefaultScope
 from mmengine.utils import ProgressBar
 
-from mmcrack.utils.file_io import (IMG_EXTENSIONS, atomic_write_image,
-                                   list_stems, read_image)
+from mmcrack.utils.file_io import (
+    IMG_EXTENSIONS,
+    atomic_write_image,
+    list_stems,
+    read_image,
+)
 
 ImageInput = Union[str, np.ndarray]
 
@@ -110,7 +114,8 @@ class CrackInferencer:
         if threshold is None:
             threshold = threshold_from_checkpoint(
                 _load_checkpoint(checkpoint, map_location='cpu'))
-            self.threshold_source = 'checkpoint ODS' if threshold else 'default'
+            self.threshold_source = ('checkpoint ODS' if threshold
+                                     else 'default')
         else:
             self.threshold_source = 'given'
         self.threshold = 0.5 if threshold is None else float(threshold)
@@ -150,9 +155,12 @@ class CrackInferencer:
 
     @torch.no_grad()
     def predict(self, img_rgb: np.ndarray) -> np.ndarray:
-        """Crack probability (H, W) float32 in [0, 1] of an RGB uint8 image."""
-        data = self.pipeline(dict(img=np.ascontiguousarray(img_rgb[..., ::-1])))
-        batch = dict(inputs=[data['inputs']], data_samples=[data['data_samples']])
+        """Crack probability (H, W) float32 in [0, 1] of an RGB uint8
+        image."""
+        data = self.pipeline(
+            dict(img=np.ascontiguousarray(img_rgb[..., ::-1])))
+        batch = dict(inputs=[data['inputs']],
+                     data_samples=[data['data_samples']])
         result = self.model.test_step(batch)[0]
         return crack_probability(result.seg_logits.data)
 

@@ -13,9 +13,15 @@ from mmpretrain.datasets import BaseDataset
 from PIL import Image
 
 from mmcrack.registry import CLS_DATASETS
-from mmcrack.utils.file_io import (IMG_EXTENSIONS, MASK_EXTENSIONS,
-                                   list_stems, pair_by_stem, read_image,
-                                   read_split_file)
+from mmcrack.utils.file_io import (
+    IMG_EXTENSIONS,
+    MASK_EXTENSIONS,
+    list_stems,
+    pair_by_stem,
+    read_image,
+    read_split_file,
+)
+
 from .mask_utils import BINARIZE_RULES, binarize_mask
 from .transforms.patch_loading import NUM_DIHEDRAL, pad_to_multiple
 

@@ -6,8 +6,13 @@ from mmseg.datasets import BaseSegDataset
 from PIL import Image
 
 from mmcrack.registry import SEG_DATASETS
-from mmcrack.utils.file_io import (IMG_EXTENSIONS, MASK_EXTENSIONS,
-                                   pair_by_stem, read_split_file)
+from mmcrack.utils.file_io import (
+    IMG_EXTENSIONS,
+    MASK_EXTENSIONS,
+    pair_by_stem,
+    read_split_file,
+)
+
 from .mask_utils import BINARIZE_RULES
 
 
@@ -18,7 +23,7 @@ class CrackSegDataset(BaseSegDataset):
     Layout (that of ``../shared/datasets/*`` and of the synthetic generator)::
 
         data_root/images/<split>/<stem>.jpg|png|...   RGB images
-        data_root/masks/<split>/<stem>.png            0 = background, 255 = crack
+        data_root/masks/<split>/<stem>.png     0 = background, 255 = crack
 
     located through mmseg's usual ``data_root`` + ``data_prefix=dict(
     img_path='images/train', seg_map_path='masks/train')``. Images and masks

@@ -38,8 +38,8 @@ def binarize_mask(mask: np.ndarray, rule: str = 'ge128') -> np.ndarray:
         return (mask > 0).astype(np.uint8)
     if mask.max(initial=0) == 1:
         raise ValueError('mask holds only 0/1 values but the rule is '
-                         "'ge128' (for 0/255 masks): every crack pixel would be "
-                         "lost; use mask_rule='nonzero' for 0/1 masks")
+                         "'ge128' (for 0/255 masks): every crack pixel would "
+                         "be lost; use mask_rule='nonzero' for 0/1 masks")
     if mask.dtype == np.uint16:
         return (mask >= 128 * 257).astype(np.uint8)
     return (mask >= 128).astype(np.uint8)

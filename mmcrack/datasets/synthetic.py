@@ -20,8 +20,8 @@ Everything is deterministic for ``(seed, index)``: image ``i`` of a set does
 not depend on how many images the set has.
 """
 import os
-import zlib
 import os.path as osp
+import zlib
 from dataclasses import dataclass
 from typing import Dict, Tuple
 
@@ -54,7 +54,8 @@ class SyntheticCrackConfig:
 def _smooth_noise(rng, shape, scale):
     """Gaussian-smoothed unit-variance noise with features ~``scale`` px."""
     h, w = shape
-    small = rng.standard_normal((max(2, h // scale + 2), max(2, w // scale + 2)))
+    small = rng.standard_normal(
+        (max(2, h // scale + 2), max(2, w // scale + 2)))
     big = cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
     return big / (big.std() + 1e-8)
 
@@ -141,7 +142,8 @@ def _draw_distractors(rng, cfg: SyntheticCrackConfig, grey: np.ndarray):
         r = rng.uniform(1.5, 5.0)
         d2 = (yy - cy)**2 + (xx - cx)**2
         grey = grey - rng.uniform(25, 60) * (d2 <= r * r)
-        grey = grey + rng.uniform(5, 20) * ((d2 > r * r) & (d2 <= (r + 1.5)**2))
+        ring = (d2 > r * r) & (d2 <= (r + 1.5)**2)
+        grey = grey + rng.uniform(5, 20) * ring
     if rng.random() < cfg.shadow_prob:
         angle = rng.uniform(0, 2 * np.pi)
         offset = rng.uniform(-0.3, 0.3)
@@ -192,7 +194,8 @@ def write_synthetic_dataset(out_dir: str,
     ``out_dir/images/<split>/<split>_<i>.png`` (RGB) and
     ``out_dir/masks/<split>/<split>_<i>.png`` (0/255). Image ``i`` of split
     ``s`` is drawn from ``(seed, crc32(s), i)``, so splits never share
-    images and a split does not depend on the others. Files are written atomically; existing files are kept unless
+    images and a split does not depend on the others. Files are written
+    atomically; existing files are kept unless
     ``overwrite`` (so an interrupted run can be resumed).
 
     Returns:
@@ -205,8 +208,10 @@ def write_synthetic_dataset(out_dir: str,
         os.makedirs(mask_dir, exist_ok=True)
         for i in range(count):
             name = f'{split}_{i:04d}.png'
-            img_path, mask_path = osp.join(img_dir, name), osp.join(mask_dir, name)
-            if not overwrite and osp.exists(img_path) and osp.exists(mask_path):
+            img_path = osp.join(img_dir, name)
+            mask_path = osp.join(mask_dir, name)
+            if not overwrite and osp.exists(img_path) and \
+                    osp.exists(mask_path):
                 continue
             img, mask = make_synthetic_sample(seed, i, cfg,
                                               zlib.crc32(split.encode()))

@@ -1,5 +1,8 @@
-from .distributed import (CPUAwareDistributedDataParallel, init_cpu_distributed,
-                          shutdown_distributed)
+from .distributed import (
+                          CPUAwareDistributedDataParallel,
+                          init_cpu_distributed,
+                          shutdown_distributed,
+)
 from .hooks import PseudoLabelHook, RNGStateHook
 
 __all__ = [

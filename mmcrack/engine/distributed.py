@@ -20,7 +20,8 @@ import os
 import torch
 import torch.distributed as torch_dist
 from mmengine.model import MMDistributedDataParallel, revert_sync_batchnorm
-from mmengine.registry import MODEL_WRAPPERS
+
+from mmcrack.registry import MODEL_WRAPPERS
 
 
 def _module_device(module: torch.nn.Module) -> torch.device:
@@ -64,7 +65,8 @@ def init_cpu_distributed(launcher: str, timeout_s: int = 1800) -> bool:
         return False
     if launcher != 'pytorch':
         raise RuntimeError(
-            f'launcher={launcher!r} without a GPU is not supported by mmcrack; '
+            f'launcher={launcher!r} without a GPU is not supported by '
+            'mmcrack; '
             "use launcher='pytorch' (torchrun, tools/dist_train.sh)")
     import datetime
     torch_dist.init_process_group(

@@ -16,10 +16,19 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from mmcrack.utils.file_io import (MASK_EXTENSIONS, atomic_write_bytes,
-                                   pair_by_stem, read_image)
-from .functional.crack_pr import (check_prob_map, check_thresholds, pr_counts,
-                                  summarize_pr)
+from mmcrack.utils.file_io import (
+    MASK_EXTENSIONS,
+    atomic_write_bytes,
+    pair_by_stem,
+    read_image,
+)
+
+from .functional.crack_pr import (
+    check_prob_map,
+    check_thresholds,
+    pr_counts,
+    summarize_pr,
+)
 
 __all__ = [
     'PRED_EXTENSIONS', 'load_prob_map', 'load_gt_mask', 'folder_counts',

@@ -28,10 +28,15 @@ from typing import Dict, Optional
 import cv2
 import numpy as np
 import torch
-from mmengine.registry import TASK_UTILS
 
-from .localization import (fuse_localization, grad_cam_plus_plus,
-                           patch_probability_map, upsample_map)
+from mmcrack.registry import TASK_UTILS
+
+from .localization import (
+    fuse_localization,
+    grad_cam_plus_plus,
+    patch_probability_map,
+    upsample_map,
+)
 from .thresholding import bilateral_filter, threshold_map
 
 # Paper defaults, by step. Overridden field by field by the constructor.
@@ -213,7 +218,8 @@ class PseudoLabelGenerator:
         from mmengine.config import Config
         from mmengine.registry import DefaultScope
         from mmengine.runner import load_checkpoint
-        from mmpretrain.registry import MODELS
+
+        from mmcrack.registry import CLS_MODELS as MODELS
 
         for path, what in ((config_path, 'config'),
                            (checkpoint_path, 'checkpoint')):

@@ -39,7 +39,8 @@ MASK_EXTENSIONS = ('.png', '.bmp', '.tif', '.tiff', '.jpg', '.jpeg')
 
 
 def list_stems(folder: str, extensions: Sequence[str]) -> dict:
-    """Map file stem -> path for files in ``folder`` with one of ``extensions``.
+    """Map file stem -> path of the files in ``folder`` with one of
+    ``extensions``.
 
     Raises:
         FileNotFoundError: ``folder`` does not exist.
@@ -110,8 +111,9 @@ def pair_by_stem(dir_a: str,
     if stems is not None:
         missing = [s for s in stems if s not in files_a]
         if missing:
-            raise ValueError(f'split lists {len(missing)} stem(s) with no '
-                             f'{names[0]} in {dir_a}: {_format_stems(missing)}')
+            raise ValueError(
+                f'split lists {len(missing)} stem(s) with no {names[0]} in '
+                f'{dir_a}: {_format_stems(missing)}')
         wanted = list(stems)
     else:
         wanted = sorted(files_a)
@@ -157,7 +159,7 @@ def read_image(path: str, flag: str = 'color') -> np.ndarray:
 
 
 def atomic_write_bytes(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temp file + rename in its folder."""
+    """Write ``data`` to ``path`` via a temp file + rename in its folder."""
     folder = osp.dirname(osp.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder,

@@ -1,4 +1,5 @@
-"""What ``tools/train.py`` and ``tools/test.py`` share before building a Runner."""
+"""What ``tools/train.py`` and ``tools/test.py`` share before building a
+Runner."""
 import os
 import os.path as osp
 

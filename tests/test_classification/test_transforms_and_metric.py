@@ -4,9 +4,14 @@ import pytest
 from sklearn.metrics import precision_recall_fscore_support
 
 import mmcrack  # noqa: F401
-from mmcrack.datasets.transforms import (GaussianNoise, MultiplicativeNoise,
-                                         RandomHue, gaussian_noise,
-                                         multiplicative_noise, shift_hue)
+from mmcrack.datasets.transforms import (
+    GaussianNoise,
+    MultiplicativeNoise,
+    RandomHue,
+    gaussian_noise,
+    multiplicative_noise,
+    shift_hue,
+)
 from mmcrack.evaluation.metrics import CrackPatchMetric, crack_prf
 
 
@@ -34,9 +39,9 @@ def test_multiplicative_noise_one_factor_per_image():
 
 def test_exactly_one_noise_each_half_the_time():
     """The config's RandomChoice picks Gaussian or multiplicative noise."""
+    from conftest import REPO
     from mmengine.config import Config
 
-    from conftest import REPO
     from mmcrack.registry import TRANSFORMS
     cfg = Config.fromfile(
         f'{REPO}/configs/_base_/datasets/crack_patch_synthetic.py')

@@ -12,7 +12,6 @@ from mmcrack.datasets import CrackSegDataset, binarize_mask
 from mmcrack.datasets.transforms import LoadCrackAnnotations
 
 
-
 @pytest.fixture(autouse=True)
 def mmseg_scope():
     from mmengine.registry import DefaultScope
@@ -134,7 +133,8 @@ def test_mask_without_image_is_an_error(tmp_path):
     img, mask = _pair()
     _write(tmp_path, 'train', 'a', img, mask)
     _write(tmp_path, 'train', 'orphan', mask=mask)
-    with pytest.raises(ValueError, match=r"mask\(s\) .* have no image .*orphan"):
+    with pytest.raises(ValueError,
+                       match=r"mask\(s\) .* have no image .*orphan"):
         _dataset(tmp_path)
 
 

@@ -1,4 +1,5 @@
-"""Synthetic crack generator: determinism, exact masks, hard for global Otsu."""
+"""Synthetic crack generator: determinism, exact masks, hard for global
+Otsu."""
 import os.path as osp
 
 import cv2
@@ -6,8 +7,11 @@ import numpy as np
 import pytest
 from skimage.filters import threshold_otsu
 
-from mmcrack.datasets.synthetic import (DEFAULT_SPLITS, make_synthetic_sample,
-                                        write_synthetic_dataset)
+from mmcrack.datasets.synthetic import (
+    DEFAULT_SPLITS,
+    make_synthetic_sample,
+    write_synthetic_dataset,
+)
 
 
 def test_deterministic_for_a_seed():

@@ -13,8 +13,9 @@ def _checkpoint(path):
 
 
 def test_mmengine_loader_reads_full_checkpoint(tmp_path):
-    import mmcrack  # noqa: F401  (registers the trusted local loader)
     from mmengine.runner.checkpoint import _load_checkpoint
+
+    import mmcrack  # noqa: F401  (registers the trusted local loader)
     path = str(tmp_path / 'c.pth')
     _checkpoint(path)
     ckpt = _load_checkpoint(path, map_location='cpu')
@@ -31,7 +32,8 @@ def test_torch_load_itself_is_untouched(tmp_path):
 
 
 def test_missing_file_message(tmp_path):
-    import mmcrack  # noqa: F401
     from mmengine.runner.checkpoint import _load_checkpoint
+
+    import mmcrack  # noqa: F401
     with pytest.raises(FileNotFoundError, match='nope.pth'):
         _load_checkpoint(str(tmp_path / 'nope.pth'))

@@ -9,9 +9,8 @@ import sys
 import cv2
 import numpy as np
 import pytest
-from mmengine.config import Config
-
 from conftest import REPO, run_tool
+from mmengine.config import Config
 
 sys.path.insert(0, osp.dirname(__file__))
 import fake_generator  # noqa: E402,F401  (registers FakeCrackGenerator)

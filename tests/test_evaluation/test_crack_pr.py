@@ -5,10 +5,14 @@ import numpy as np
 import pytest
 from crack_oracle import oracle_counts, oracle_prf, oracle_summary
 
-from mmcrack.evaluation.functional import (DEFAULT_THRESHOLDS,
-                                           check_thresholds, pr_counts,
-                                           prf_from_counts, summarize_pr,
-                                           threshold_bins)
+from mmcrack.evaluation.functional import (
+    DEFAULT_THRESHOLDS,
+    check_thresholds,
+    pr_counts,
+    prf_from_counts,
+    summarize_pr,
+    threshold_bins,
+)
 
 SHAPES = [(1, 1), (37, 53), (5, 101), (64, 3)]
 GRIDS = {

@@ -14,10 +14,13 @@ import numpy as np
 import pytest
 from crack_oracle import oracle_counts
 
-from mmcrack.evaluation.functional import (DEFAULT_THRESHOLDS,
-                                           check_thresholds, pr_counts,
-                                           threshold_bins)
-from mmcrack.evaluation.functional import crack_pr
+from mmcrack.evaluation.functional import (
+    DEFAULT_THRESHOLDS,
+    check_thresholds,
+    crack_pr,
+    pr_counts,
+    threshold_bins,
+)
 
 GRIDS = {
     'default': None,

@@ -7,7 +7,6 @@ import re
 import sys
 
 import pytest
-
 from conftest import REPO, run_tool, write_tiny_synthetic
 
 sys.path.insert(0, osp.dirname(__file__))

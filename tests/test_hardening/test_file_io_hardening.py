@@ -9,11 +9,15 @@ import subprocess
 import pytest
 import torch
 
-from mmcrack.utils.file_io import (NotWritableError, atomic_write_bytes,
-                                   ensure_writable_dir, is_complete_checkpoint,
-                                   latest_complete_checkpoint,
-                                   make_local_puts_atomic,
-                                   remove_stale_temp_files)
+from mmcrack.utils.file_io import (
+    NotWritableError,
+    atomic_write_bytes,
+    ensure_writable_dir,
+    is_complete_checkpoint,
+    latest_complete_checkpoint,
+    make_local_puts_atomic,
+    remove_stale_temp_files,
+)
 
 
 def _dead_pid():

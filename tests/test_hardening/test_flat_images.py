@@ -3,7 +3,6 @@ NaN anywhere, an empty label, dropped by the keep rule."""
 import numpy as np
 import pytest
 import torch
-
 from conftest import make_tiny_classifier
 
 

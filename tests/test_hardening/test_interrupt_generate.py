@@ -11,12 +11,10 @@ import sys
 import cv2
 import numpy as np
 import pytest
-
 from conftest import make_tiny_classifier, run_tool
 
 sys.path.insert(0, osp.dirname(__file__))
-from hardening_utils import (kill_group, start_tool, tool_env,  # noqa: E402
-                             wait_for)
+from hardening_utils import kill_group, start_tool, tool_env, wait_for  # noqa: E402
 
 TOOL = 'tools/generate_pseudo_labels.py'
 N_IMAGES = 12
@@ -30,8 +28,10 @@ OPTIONS = ['--save-stages', '--cfg-options', 'output.binarize=False',
 
 @pytest.fixture(scope='module')
 def setup(tmp_path_factory):
-    from mmcrack.datasets.synthetic import (SyntheticCrackConfig,
-                                            write_synthetic_dataset)
+    from mmcrack.datasets.synthetic import (
+        SyntheticCrackConfig,
+        write_synthetic_dataset,
+    )
     tmp = tmp_path_factory.mktemp('gen_interrupt')
     cfg, ckpt = make_tiny_classifier(tmp)
     syn = dataclasses.replace(SyntheticCrackConfig(), height=SIZE,

@@ -9,12 +9,10 @@ import os.path as osp
 import sys
 
 import pytest
-
 from conftest import run_tool
 
 sys.path.insert(0, osp.dirname(__file__))
-from hardening_utils import (kill_group, start_tool, tool_env,  # noqa: E402
-                             wait_for)
+from hardening_utils import kill_group, start_tool, tool_env, wait_for  # noqa: E402
 
 # the numbers of report.json (paths, seconds and commands differ by run)
 NUMBERS = ('classifier', 'pseudo_labels', 'pseudo_label_counts', 'test',

@@ -14,12 +14,16 @@ import sys
 
 import pytest
 import torch
-
 from conftest import UNET_DEMO_CONFIG, run_tool, tiny_train_options
 
 sys.path.insert(0, osp.dirname(__file__))
-from hardening_utils import (kill_group, start_tool, tool_env,  # noqa: E402
-                             val_metrics, wait_for)
+from hardening_utils import (  # noqa: E402
+    kill_group,
+    start_tool,
+    tool_env,
+    val_metrics,
+    wait_for,
+)
 
 MAX_ITERS = 10  # ~0.15 s each: the kill lands well before the end
 

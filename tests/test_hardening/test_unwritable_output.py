@@ -9,7 +9,6 @@ import sys
 import tempfile
 
 import pytest
-
 from conftest import REPO, UNET_DEMO_CONFIG, make_tiny_classifier
 
 sys.path.insert(0, osp.dirname(__file__))

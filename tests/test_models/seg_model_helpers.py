@@ -14,10 +14,10 @@ import torch
 from mmengine import Config
 from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
-
-import mmcrack.models  # noqa: F401  (registers the modules)
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
+
+import mmcrack.models  # noqa: F401  (registers the modules)
 
 CONFIG_DIR = osp.join(
     osp.dirname(__file__), '..', '..', 'configs', '_base_', 'models')

@@ -2,11 +2,14 @@
 import numpy as np
 import pytest
 import torch
+from seg_model_helpers import (  # noqa: F401
+    build_model_fixture,
+    crack_batch_fixture,
+    load_cfg_fixture,
+    one_thread,
+)
 
 from mmcrack.models.utils import box_mean, guided_filter
-from seg_model_helpers import (build_model_fixture,  # noqa: F401
-                               crack_batch_fixture, load_cfg_fixture,
-                               one_thread)
 
 
 def _box_mean_np(x, r):
@@ -19,7 +22,7 @@ def _box_mean_np(x, r):
     return out
 
 
-def _guided_filter_np(I, p, r, eps):
+def _guided_filter_np(I, p, r, eps):  # noqa: E741 (the paper's name)
     mean_i, mean_p = _box_mean_np(I, r), _box_mean_np(p, r)
     cov = _box_mean_np(I * p, r) - mean_i * mean_p
     var = _box_mean_np(I * I, r) - mean_i**2

@@ -1,10 +1,12 @@
 """The _base_ model configs: conventions, and heads matching backbones."""
 import pytest
 import torch
-
-from seg_model_helpers import (build_model_fixture,  # noqa: F401
-                               crack_batch_fixture, load_cfg_fixture,
-                               one_thread)
+from seg_model_helpers import (  # noqa: F401
+    build_model_fixture,
+    crack_batch_fixture,
+    load_cfg_fixture,
+    one_thread,
+)
 
 ALL = ('unet_crack', 'deepcrack_liu', 'deepcrack_zou', 'oed_b0', 'oed_b5')
 

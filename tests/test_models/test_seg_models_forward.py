@@ -1,10 +1,12 @@
 """Forward/backward of every segmentation model at several input sizes."""
 import pytest
 import torch
-
-from seg_model_helpers import (build_model_fixture,  # noqa: F401
-                               crack_batch_fixture, load_cfg_fixture,
-                               one_thread)
+from seg_model_helpers import (  # noqa: F401
+    build_model_fixture,
+    crack_batch_fixture,
+    load_cfg_fixture,
+    one_thread,
+)
 
 MODELS_UNDER_TEST = ('deepcrack_liu', 'deepcrack_zou', 'oed_b0', 'unet_crack')
 ANY_SIZE = ('deepcrack_liu', 'deepcrack_zou', 'oed_b0')

@@ -2,11 +2,14 @@
 import pytest
 import torch
 import torch.nn.functional as F
+from seg_model_helpers import (  # noqa: F401
+    build_model_fixture,
+    crack_batch_fixture,
+    load_cfg_fixture,
+    one_thread,
+)
 
 from mmcrack.models.losses import BinaryDiceLoss
-from seg_model_helpers import (build_model_fixture,  # noqa: F401
-                               crack_batch_fixture, load_cfg_fixture,
-                               one_thread)
 
 
 def _bce(logit, label, ignore_index=255):

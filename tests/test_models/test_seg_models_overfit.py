@@ -2,10 +2,12 @@
 import pytest
 import torch
 from mmengine.optim import OptimWrapper
-
-from seg_model_helpers import (build_model_fixture,  # noqa: F401
-                               crack_batch_fixture, load_cfg_fixture,
-                               one_thread)
+from seg_model_helpers import (  # noqa: F401
+    build_model_fixture,
+    crack_batch_fixture,
+    load_cfg_fixture,
+    one_thread,
+)
 
 # loss after 30 steps must be below this fraction of the first step's loss
 RATIO = 0.4

@@ -8,7 +8,6 @@ import shutil
 import cv2
 import numpy as np
 import pytest
-
 from conftest import REPO
 from conftest import make_tiny_classifier as _classifier
 

@@ -5,15 +5,19 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from conftest import make_tiny_classifier as _classifier
 from mmengine.config import Config
 
 import mmcrack  # noqa: F401
 from mmcrack.datasets.synthetic import make_synthetic_sample
-from mmcrack.pseudo_label.generator import (DEFAULTS, PseudoLabelGenerator,
-                                            as_rgb_uint8, merge_maps)
+from mmcrack.pseudo_label.generator import (
+    DEFAULTS,
+    PseudoLabelGenerator,
+    as_rgb_uint8,
+    merge_maps,
+)
 from mmcrack.pseudo_label.localization import fuse_localization
 from mmcrack.pseudo_label.thresholding import threshold_map
-from conftest import make_tiny_classifier as _classifier
 
 
 @pytest.fixture(scope='module')

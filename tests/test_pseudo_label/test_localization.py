@@ -7,9 +7,14 @@ import torch.nn.functional as F
 from PIL import Image
 from scipy import ndimage
 
-from mmcrack.pseudo_label import (extract_windows, fuse_localization,
-                                  grad_cam_plus_plus, patch_probability_map,
-                                  upsample_map, window_grid)
+from mmcrack.pseudo_label import (
+    extract_windows,
+    fuse_localization,
+    grad_cam_plus_plus,
+    patch_probability_map,
+    upsample_map,
+    window_grid,
+)
 
 # ----------------------------------------------------------------------
 # windows and patch-classification map

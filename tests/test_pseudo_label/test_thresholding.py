@@ -7,10 +7,13 @@ import numpy as np
 import pytest
 from skimage.filters import threshold_multiotsu
 
-from mmcrack.pseudo_label import (bilateral_filter,
-                                  multiotsu_thresholds_batched,
-                                  patch_multiotsu_mask, rgb_to_gray,
-                                  threshold_map)
+from mmcrack.pseudo_label import (
+    bilateral_filter,
+    multiotsu_thresholds_batched,
+    patch_multiotsu_mask,
+    rgb_to_gray,
+    threshold_map,
+)
 
 DATASETS = osp.join(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), '..',

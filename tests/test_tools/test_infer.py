@@ -5,7 +5,6 @@ import cv2
 import numpy as np
 import pytest
 import torch
-
 from conftest import run_tool
 
 

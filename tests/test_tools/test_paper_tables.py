@@ -84,6 +84,7 @@ def test_per_set_metrics_equal_each_set_scored_alone(tmp_path):
     evaluate_folder on a folder that holds only that set."""
     import cv2
     import numpy as np
+
     from mmcrack.evaluation.folder_eval import evaluate_folder
     rng = np.random.default_rng(0)
     pred, gt = tmp_path / 'pred', tmp_path / 'gt'

@@ -3,7 +3,6 @@ import json
 import os.path as osp
 
 import pytest
-
 from conftest import run_tool
 
 

@@ -5,7 +5,6 @@ import re
 import socket
 
 import pytest
-
 from conftest import REPO, run_tool, tiny_train_options
 
 CONFIG = osp.join(REPO,

@@ -14,8 +14,12 @@ import cv2
 import numpy as np
 from skimage.filters import threshold_otsu
 
-from mmcrack.utils.file_io import (IMG_EXTENSIONS, atomic_write_image,
-                                   list_stems, read_image)
+from mmcrack.utils.file_io import (
+    IMG_EXTENSIONS,
+    atomic_write_image,
+    list_stems,
+    read_image,
+)
 
 
 def darkness_map(img_rgb: np.ndarray) -> np.ndarray:

@@ -21,8 +21,12 @@ except ImportError:  # run from a checkout without installing
 
 from mmcrack.evaluation.folder_eval import evaluate_folder, plot_pr_curves
 from mmcrack.evaluation.functional import F1_MODES, check_thresholds
-from mmcrack.utils.file_io import (NotWritableError, atomic_write_json,
-                                   ensure_writable_dir, read_split_file)
+from mmcrack.utils.file_io import (
+    NotWritableError,
+    atomic_write_json,
+    ensure_writable_dir,
+    read_split_file,
+)
 
 
 def parse_args(argv=None):

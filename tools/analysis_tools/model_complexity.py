@@ -38,8 +38,9 @@ def _drop_pretrained(cfg):
 
 def complexity(config: str, shape=(384, 544), cfg_options=None) -> dict:
     """Return ``dict(params=..., flops=...)`` of a config's model."""
-    import mmcrack.models  # noqa: F401  (registers the modules)
     from mmseg.registry import MODELS
+
+    import mmcrack.models  # noqa: F401  (registers the modules)
 
     cfg = Config.fromfile(config)
     if cfg_options:

@@ -11,8 +11,11 @@ import argparse
 import dataclasses
 import time
 
-from mmcrack.datasets.synthetic import (DEFAULT_SPLITS, SyntheticCrackConfig,
-                                        write_synthetic_dataset)
+from mmcrack.datasets.synthetic import (
+    DEFAULT_SPLITS,
+    SyntheticCrackConfig,
+    write_synthetic_dataset,
+)
 
 
 def parse_args():

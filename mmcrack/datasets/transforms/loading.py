@@ -3,6 +3,7 @@ from mmcv.transforms import BaseTransform
 
 from mmcrack.registry import TRANSFORMS
 from mmcrack.utils.file_io import read_image
+
 from ..mask_utils import binarize_mask
 
 

@@ -39,14 +39,18 @@ import numpy as np
 from mmengine.dist import barrier, get_dist_info, is_main_process
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmengine.registry import TASK_UTILS
 from mmengine.utils import ProgressBar
 
 from mmcrack.pseudo_label import generator as _generator  # noqa: F401
-from mmcrack.registry import HOOKS
-from mmcrack.utils.file_io import (IMG_EXTENSIONS, atomic_write_bytes,
-                                   atomic_write_image, atomic_write_json,
-                                   list_stems, read_image)
+from mmcrack.registry import HOOKS, TASK_UTILS
+from mmcrack.utils.file_io import (
+    IMG_EXTENSIONS,
+    atomic_write_bytes,
+    atomic_write_image,
+    atomic_write_json,
+    list_stems,
+    read_image,
+)
 
 MAIN_GROUP = 'train'
 

@@ -20,11 +20,17 @@ import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
-from mmengine.registry import METRICS
 from mmengine.structures import BaseDataElement
 
-from ..functional.crack_pr import (F1_MODES, check_prob_map,
-                                   check_thresholds, pr_counts, summarize_pr)
+from mmcrack.registry import METRICS
+
+from ..functional.crack_pr import (
+    F1_MODES,
+    check_prob_map,
+    check_thresholds,
+    pr_counts,
+    summarize_pr,
+)
 
 __all__ = ['CrackMetric', 'seg_logits_to_prob', 'is_tta_batch']
 

@@ -22,7 +22,8 @@ import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
-from mmengine.registry import METRICS
+
+from mmcrack.registry import METRICS
 
 __all__ = ['CrackPatchMetric', 'crack_prf']
 

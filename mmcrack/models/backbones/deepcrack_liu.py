@@ -6,10 +6,10 @@ from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
 from torch import Tensor
 
-from mmseg.registry import MODELS
+from mmcrack.registry import SEG_MODELS
 
 
-@MODELS.register_module()
+@SEG_MODELS.register_module()
 class DeepCrackLiuEncoder(BaseModule):
     """VGG-16 style encoder of DeepCrack (Liu et al. 2019) with BN.
 

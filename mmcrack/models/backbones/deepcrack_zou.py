@@ -7,10 +7,10 @@ from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
 from torch import Tensor
 
-from mmseg.registry import MODELS
+from mmcrack.registry import SEG_MODELS
 
 
-@MODELS.register_module()
+@SEG_MODELS.register_module()
 class DeepCrackZouSegNet(BaseModule):
     """SegNet encoder-decoder of DeepCrack (Zou et al. 2019), as a backbone.
 

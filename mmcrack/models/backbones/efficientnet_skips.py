@@ -5,10 +5,10 @@ from typing import List, Tuple
 from mmengine.model import BaseModule
 from torch import Tensor
 
-from mmseg.registry import MODELS
+from mmcrack.registry import SEG_MODELS
 
 
-@MODELS.register_module()
+@SEG_MODELS.register_module()
 class EfficientNetSkips(BaseModule):
     """Skip features at strides 2/4/8/16/32 from an EfficientNet encoder.
 
@@ -77,7 +77,7 @@ class EfficientNetSkips(BaseModule):
             encoder['out_indices'] = (*self._STAGE_OF_STRIDE[:4], self._TOP)
         else:
             encoder['out_indices'] = (self._TOP, )
-        self.encoder = MODELS.build(encoder)
+        self.encoder = SEG_MODELS.build(encoder)
 
         self._taps: List[Tensor] = []
         channels = []

@@ -4,11 +4,10 @@ from typing import List, Sequence
 
 import torch
 import torch.nn as nn
-from torch import Tensor
-
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.models.utils import resize
 from mmseg.utils import SampleList
+from torch import Tensor
 
 
 class DeepSupervisionHead(BaseDecodeHead):

@@ -3,15 +3,16 @@ from typing import List, Optional, Sequence
 
 import torch
 import torch.nn as nn
+from mmseg.models.utils import resize
 from torch import Tensor
 
-from mmseg.models.utils import resize
-from mmseg.registry import MODELS
+from mmcrack.registry import SEG_MODELS
+
 from ..utils.guided_filter import guided_filter
 from .deep_supervision_head import DeepSupervisionHead
 
 
-@MODELS.register_module()
+@SEG_MODELS.register_module()
 class DeepCrackLiuHead(DeepSupervisionHead):
     """DeepCrack (Liu et al. 2019) head: 5 side outputs and their fusion.
 

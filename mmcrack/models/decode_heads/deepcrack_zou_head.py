@@ -4,14 +4,15 @@ from typing import List, Optional, Sequence
 import torch
 import torch.nn as nn
 from mmcv.cnn import ConvModule
+from mmseg.models.utils import resize
 from torch import Tensor
 
-from mmseg.models.utils import resize
-from mmseg.registry import MODELS
+from mmcrack.registry import SEG_MODELS
+
 from .deep_supervision_head import DeepSupervisionHead
 
 
-@MODELS.register_module()
+@SEG_MODELS.register_module()
 class DeepCrackZouHead(DeepSupervisionHead):
     """DeepCrack (Zou et al. 2019) head: 5 scale outputs and their fusion.
 

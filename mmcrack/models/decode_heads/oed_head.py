@@ -5,10 +5,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule
+from mmseg.models.utils import resize
 from torch import Tensor
 
-from mmseg.models.utils import resize
-from mmseg.registry import MODELS
+from mmcrack.registry import SEG_MODELS
+
 from .deep_supervision_head import DeepSupervisionHead
 
 
@@ -32,7 +33,7 @@ class ResidualConvBlock(nn.Module):
         return x + self.conv2(self.conv1(x))
 
 
-@MODELS.register_module()
+@SEG_MODELS.register_module()
 class OEDHead(DeepSupervisionHead):
     """OED decoder (König et al. 2021) with 4 deep-supervision outputs.
 

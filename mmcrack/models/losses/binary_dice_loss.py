@@ -4,10 +4,10 @@ from typing import Optional
 import torch.nn as nn
 from torch import Tensor
 
-from mmseg.registry import MODELS
+from mmcrack.registry import SEG_MODELS
 
 
-@MODELS.register_module()
+@SEG_MODELS.register_module()
 class BinaryDiceLoss(nn.Module):
     """Soft Dice loss on ``sigmoid(logits)`` against 0/1 labels.
 
