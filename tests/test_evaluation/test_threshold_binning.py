@@ -1,6 +1,7 @@
-"""Every binning path of ``pr_counts`` against the literal threshold loop.
+"""The threshold binning engine (``functional._threshold_binning``): every
+route of ``pr_counts`` against the literal threshold loop.
 
-``pr_counts`` takes one of several routes (see ``crack_pr._bins_key8``):
+The engine takes one of several routes (see ``_bins_key8``):
 uint8 maps go through a 256-entry table, float32 maps on a uniform grid
 ``k/n`` through ``floor(p * n)`` with an exact fix-up of products that
 rounded onto an integer, anything else through the general bucket binning;
@@ -17,10 +18,10 @@ from crack_oracle import oracle_counts
 from mmcrack.evaluation.functional import (
     DEFAULT_THRESHOLDS,
     check_thresholds,
-    crack_pr,
     pr_counts,
     threshold_bins,
 )
+from mmcrack.evaluation.functional import _threshold_binning as binning
 
 GRIDS = {
     'default': None,
@@ -52,10 +53,10 @@ def float32_neighbours(values, ulps=4):
 def test_key8_path_is_taken_for_grids_up_to_255_thresholds():
     for grid, key8 in [(None, True), (10, True), (255, True), (256, True),
                        (257, False), (1000, False)]:
-        b = crack_pr._get_binner(check_thresholds(grid))
+        b = binning.get_binner(check_thresholds(grid))
         assert b.key8 is key8, grid
-    assert crack_pr._get_binner(check_thresholds(256)).n8 is None
-    assert crack_pr._get_binner(DEFAULT_THRESHOLDS).n8 == 100  # floor(100p)
+    assert binning.get_binner(check_thresholds(256)).n8 is None
+    assert binning.get_binner(DEFAULT_THRESHOLDS).n8 == 100  # floor(100p)
 
 
 @pytest.mark.parametrize('grid', [1000, 'dense'])
@@ -69,7 +70,7 @@ def test_uint8_maps_use_value_keys_on_any_grid(grid):
                                rng.random(500)])
         grid = grid[(grid > 0) & (grid <= 1)]
     t = check_thresholds(grid)
-    assert not crack_pr._get_binner(t).key8
+    assert not binning.get_binner(t).key8
     v = rng.integers(0, 256, (41, 43)).astype(np.uint8)
     gt = rng.random(v.shape) < 0.3
     ignore = rng.random(v.shape) < 0.1
@@ -196,7 +197,7 @@ def test_gt_values_other_than_0_1_raise_even_if_0_1_mod_256(bad):
 def test_chunks_and_spread_on_near_constant_maps(monkeypatch, chunk, dtype):
     """Small chunks (scratch buffers and histograms per chunk), and maps
     that are almost one value (every sub-bin of the spread histogram)."""
-    monkeypatch.setattr(crack_pr, '_KEY8_CHUNK', chunk)
+    monkeypatch.setattr(binning, 'KEY8_CHUNK', chunk)
     rng = np.random.default_rng(chunk)
     shape = (53, 41)
     p = np.zeros(shape)
@@ -266,8 +267,8 @@ def test_wide_mask_switches_route_at_the_first_value_other_than_0_1(
     """Wide integer masks are checked block by block while copied; from the
     first block with an ignore_index (or bad) value on, the general route
     counts -- earlier chunks (only 0/1) keep their counts."""
-    monkeypatch.setattr(crack_pr, '_KEY8_CHUNK', 100)
-    monkeypatch.setattr(crack_pr, '_GT_BLOCK', 7)
+    monkeypatch.setattr(binning, 'KEY8_CHUNK', 100)
+    monkeypatch.setattr(binning, 'GT_BLOCK', 7)
     rng = np.random.default_rng(first_other)
     shape = (37, 29)  # 1073 pixels: 11 chunks of 100
     p = rng.random(shape).astype(np.float32)
@@ -289,3 +290,103 @@ def test_wide_mask_switches_route_at_the_first_value_other_than_0_1(
     np.testing.assert_array_equal(
         pr_counts(p, g.astype(gt_dtype), ignore_mask=np.zeros(shape, bool)),
         oracle_counts(p, g, DEFAULT_THRESHOLDS))
+
+
+@pytest.mark.parametrize('shape', [(40, 7), (3, 100), (1000, )])
+def test_histogram_chunking_and_fallback(monkeypatch, shape):
+    """Chunked cv2.calcHist (exact float32 counts need < 2**24 pixels per
+    call) and the np.bincount fallback give the loop's counts: on the 8-bit
+    key path (99 thresholds) and on the wide-key (key, class) histogram
+    (999 thresholds: rows of 7 chunked, rows of 100 or 1000 > 50 pixels
+    through np.bincount)."""
+    monkeypatch.setattr(binning, 'CALC_HIST_MAX_PIXELS', 50)
+    rng = np.random.default_rng(9)
+    prob = rng.random(shape).astype(np.float32)
+    gt = rng.random(shape) < 0.4
+    ignore = rng.random(shape) < 0.1
+    for grid in (None, 1000):
+        np.testing.assert_array_equal(
+            pr_counts(prob, gt, grid, ignore_mask=ignore),
+            oracle_counts(prob, gt, check_thresholds(grid), ignore))
+
+
+def test_dense_random_grid_multi_fix_and_bincount_path():
+    """33000 random thresholds: several thresholds per power-of-two bucket
+    (more than one correction step) and > 65536 histogram bins."""
+    rng = np.random.default_rng(13)
+    t = np.unique(rng.random(33000))
+    t = np.sort(np.r_[t[:-3], t[100] + 1e-12, t[100] + 2e-12])
+    t = check_thresholds(t)
+    assert binning.get_binner(t).n_fix >= 2
+    prob = rng.random((5, 7))
+    prob.flat[:6] = t[[0, 100, 101, 102, -1, 5000]]
+    gt = rng.random((5, 7)) < 0.5
+    for p in (prob, prob.astype(np.float32)):
+        np.testing.assert_array_equal(pr_counts(p, gt, t),
+                                      oracle_counts(p, gt, t))
+
+
+@pytest.mark.parametrize('frac_on_grid', [0.0, 0.01, 0.5, 1.0])
+def test_float32_grid_path_few_or_many_integral_products(frac_on_grid):
+    """float32 maps with few on-grid values (per-pixel float64 fix-up) and
+    many (whole-map float64 product) -- including the float32 values just
+    below k/100 whose float32 product rounds up to k."""
+    rng = np.random.default_rng(17)
+    shape = (61, 67)
+    prob = rng.random(shape).astype(np.float32)
+    near = []
+    for x in DEFAULT_THRESHOLDS:
+        f = np.float32(x)
+        near += [np.nextafter(f, np.float32(-1)), f,
+                 np.nextafter(f, np.float32(2))]
+    near += [0.0, 1.0]
+    sel = rng.random(shape) < frac_on_grid
+    prob[sel] = rng.choice(np.array(near, np.float32), size=int(sel.sum()))
+    gt = rng.random(shape) < 0.3
+    np.testing.assert_array_equal(
+        pr_counts(prob, gt), oracle_counts(prob, gt, DEFAULT_THRESHOLDS))
+    # n = 1000 (int32 keys) too
+    t = check_thresholds(1000)
+    np.testing.assert_array_equal(pr_counts(prob, gt, 1000),
+                                  oracle_counts(prob, gt, t))
+
+
+def test_threshold_counts_on_checked_inputs():
+    """The engine's entry point: (counts, n_ignored) for inputs that
+    ``pr_counts`` has validated, on both key widths."""
+    rng = np.random.default_rng(31)
+    p = rng.random((23, 19)).astype(np.float32)
+    g = rng.random(p.shape) < 0.3
+    ign = rng.random(p.shape) < 0.1
+    gt = np.where(ign, 255, g).astype(np.int64)
+    for grid in (None, 1000):
+        t = check_thresholds(grid)
+        counts, n_ign = binning.threshold_counts(t, p, gt, ignore_index=255)
+        assert counts.dtype == np.int64 and counts.shape == (len(t), 3)
+        np.testing.assert_array_equal(counts, oracle_counts(p, g, t, ign))
+        assert n_ign == ign.sum()
+        counts, n_ign = binning.threshold_counts(t, p, g, ignore_mask=ign)
+        np.testing.assert_array_equal(counts, oracle_counts(p, g, t, ign))
+        assert n_ign == ign.sum()
+    with pytest.raises(ValueError, match=r'^a\.png: ground truth has'):
+        binning.threshold_counts(DEFAULT_THRESHOLDS, p, gt, where='a.png: ')
+
+
+def test_binner_is_cached_by_grid_value():
+    equal_grid = np.array(DEFAULT_THRESHOLDS.tolist())
+    assert equal_grid is not DEFAULT_THRESHOLDS
+    b = binning.get_binner(DEFAULT_THRESHOLDS)
+    assert binning.get_binner(equal_grid) is b
+    assert binning.get_binner(check_thresholds(10)) is not b
+    assert b.K == 99 and b.t.tolist() == DEFAULT_THRESHOLDS.tolist()
+
+
+def test_spread_pattern_grows_and_keeps_its_values():
+    """(i mod SPREAD) * 512 as uint16, read-only, for any length; a longer
+    request replaces the shared buffer, earlier slices stay valid."""
+    short = binning._spread_pattern(5)
+    long = binning._spread_pattern(3000)
+    again = binning._spread_pattern(17)
+    for m, pat in ((5, short), (3000, long), (17, again)):
+        assert pat.dtype == np.uint16 and not pat.flags.writeable
+        assert pat.tolist() == [(i % binning.SPREAD) * 512 for i in range(m)]
