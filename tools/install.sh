@@ -8,9 +8,11 @@
 # Environment variables
 #   PYTHON               interpreter used to create the venv          (python3.11)
 #   VENV                 virtual environment folder                   (<repo>/.venv)
-#   MMCRACK_WHEEL_CACHE  where a locally built mmcv wheel is kept     (~/.cache/mmcrack/wheels)
+#   MMCRACK_WHEEL_CACHE  where locally built wheels (mmcv, pydensecrf2) are
+#                        kept                                         (~/.cache/mmcrack/wheels)
 #   PIP_FIND_LINKS       extra wheel folders pip searches first; a pre-built
-#                        mmcv-2.1.0 wheel found there is used instead of building
+#                        mmcv-2.1.0 or pydensecrf2-1.1 wheel found there is
+#                        used instead of building
 #   MMCV_BUILD_JOBS      parallel compile jobs for mmcv               (nproc)
 #
 # Why mmcv is built here: mmsegmentation 1.2.2 imports ``mmcv.ops`` at import time,
@@ -18,6 +20,12 @@
 # sdist is built against the installed torch with no build isolation (its setup.py
 # imports torch and pkg_resources) and with -std=c++20 (torch 2.14 headers need it;
 # mmcv's setup.py says c++17). The wheel is cached so the ~30 min build happens once.
+#
+# pydensecrf2 1.1 (dense CRF of the CRF-label baseline) ships only an sdist. It is
+# built once (~1 min, g++) with pip's default build isolation, which provides the
+# Cython==0.29.36 its pyproject.toml pins (no numpy at build time), cached beside
+# the mmcv wheel and installed before mmcrack, so requirements/runtime.txt's pin
+# is already satisfied and ``pip install -e .`` never builds it a second time.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -27,6 +35,7 @@ VENV=${VENV:-$ROOT/.venv}
 WHEEL_CACHE=${MMCRACK_WHEEL_CACHE:-$HOME/.cache/mmcrack/wheels}
 TORCH_PINS=(torch==2.14.1 torchvision==0.29.1)
 MMCV_PIN=mmcv==2.1.0
+CRF_PIN=pydensecrf2==1.1
 
 log() { printf '[mmcrack install] %s\n' "$*"; }
 die() { printf '[mmcrack install] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -45,6 +54,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 
 CHECK_IMPORTS='import mmcv, mmcv.ops, mmengine, mmseg, mmpretrain, torchvision, mmcrack
 from mmcv.ops import point_sample
+import pydensecrf.densecrf
 print("mmcrack", mmcrack.__version__, "| torch", __import__("torch").__version__,
       "| mmcv", mmcv.__version__, "| mmengine", mmengine.__version__,
       "| mmseg", mmseg.__version__, "| mmpretrain", mmpretrain.__version__)'
@@ -93,6 +103,35 @@ else
     log "mmcv wheel cached in $CACHE_DIR"
     "${PIP[@]}" install -q --no-deps "$CACHE_DIR"/mmcv-2.1.0-*.whl
 fi
+
+# --- pydensecrf2 (begin) ---
+# A subshell function: its own temporary folder and EXIT trap (the mmcv build's
+# trap stays in place).
+install_pydensecrf() (
+    installed_ok='import importlib.metadata as m, pydensecrf.densecrf; assert m.version("pydensecrf2") == "1.1"'
+    if "${PIP[0]}" -c "$installed_ok" 2>/dev/null; then
+        log "pydensecrf2: $CRF_PIN already installed"
+        exit 0
+    fi
+    if "${PIP[@]}" install -q --no-deps --only-binary pydensecrf2 "$CRF_PIN" 2>/dev/null; then
+        log "pydensecrf2: installed a pre-built wheel from: $PIP_FIND_LINKS"
+        exit 0
+    fi
+    log "pydensecrf2: no cached wheel; building $CRF_PIN from its sdist (~1 min)"
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+    "${PIP[@]}" wheel -q --no-deps --no-binary pydensecrf2 -w "$work" "$CRF_PIN" \
+        || die "building $CRF_PIN failed (it needs g++, and PyPI for its build requirement Cython==0.29.36)"
+    mkdir -p "$CACHE_DIR"
+    for whl in "$work"/pydensecrf2-*.whl; do  # copy then rename: never a half-written wheel
+        cp "$whl" "$CACHE_DIR/.$(basename "$whl").part"
+        mv "$CACHE_DIR/.$(basename "$whl").part" "$CACHE_DIR/$(basename "$whl")"
+    done
+    log "pydensecrf2 wheel cached in $CACHE_DIR"
+    "${PIP[@]}" install -q --no-deps --only-binary pydensecrf2 "$CRF_PIN"
+)
+# --- pydensecrf2 (end) ---
+install_pydensecrf
 
 log "mmcrack and its runtime + test requirements"
 "${PIP[@]}" install -q -e ".[tests]"

@@ -6,6 +6,7 @@ Pure functions, one per step (``localization.py``, ``thresholding.py``);
 from .localization import (
                            extract_windows,
                            fuse_localization,
+                           grad_cam,
                            grad_cam_plus_plus,
                            patch_probability_map,
                            upsample_map,
@@ -21,7 +22,7 @@ from .thresholding import (
 
 __all__ = [
     'window_grid', 'extract_windows', 'patch_probability_map',
-    'upsample_map', 'grad_cam_plus_plus', 'fuse_localization',
+    'upsample_map', 'grad_cam', 'grad_cam_plus_plus', 'fuse_localization',
     'bilateral_filter', 'rgb_to_gray', 'multiotsu_thresholds_batched',
     'patch_multiotsu_mask', 'threshold_map'
 ]

@@ -10,7 +10,8 @@ Steps:
    :func:`upsample_map`.
 2. :func:`grad_cam_plus_plus` — Grad-CAM++ (Chattopadhay et al., eq. 19) of
    the classifier's last conv stage for the whole image, normalised to
-   [0, 1], upsampled with :func:`upsample_map`.
+   [0, 1], upsampled with :func:`upsample_map`. (:func:`grad_cam`, plain
+   Grad-CAM with the same conventions, feeds the CRF-label baseline.)
 3. :func:`fuse_localization` — mean of both maps, values <= 0.5 set to 0,
    grey erosion 3x3 x 4.
 
@@ -28,7 +29,7 @@ from PIL import Image
 
 __all__ = [
     'window_grid', 'extract_windows', 'patch_probability_map',
-    'upsample_map', 'grad_cam_plus_plus', 'fuse_localization'
+    'upsample_map', 'grad_cam', 'grad_cam_plus_plus', 'fuse_localization'
 ]
 
 _RESAMPLE = {
@@ -214,6 +215,127 @@ def patch_probability_map(model_fn: Callable[[torch.Tensor], torch.Tensor],
                         quantize)[:h, :w]
 
 
+def _activation_and_gradient(model, target_layer, inputs, class_index,
+                             forward_fn, normalize, name):
+    """Forward ``inputs``, backpropagate the class logit to the target layer.
+
+    Shared by :func:`grad_cam` and :func:`grad_cam_plus_plus` (see the
+    latter for the hook / grad-mode / eval-mode conventions).
+
+    Returns:
+        ``(act, grads, logits)``: the detached (B, C, h, w) activation of
+        ``target_layer`` and the gradient of the summed class logits w.r.t.
+        it (same shape), both promoted to at least float32, and the
+        detached (B, K) logits.
+    """
+    if normalize not in ('minmax', 'max'):
+        raise ValueError(f"normalize must be 'minmax' or 'max', "
+                         f'got {normalize!r}')
+    if torch.is_inference_mode_enabled():
+        raise RuntimeError(f'{name} cannot run under '
+                           'torch.inference_mode(); use torch.no_grad()')
+    forward_fn = forward_fn or model
+    captured = []
+
+    def hook(module, args, output):
+        if not isinstance(output, torch.Tensor):
+            raise TypeError('the target layer must return a tensor, got '
+                            f'{type(output).__name__}')
+        act = output.detach().requires_grad_(True)
+        captured.append(act)
+        torch.set_grad_enabled(True)  # record the tail only
+        return act
+
+    was_training = model.training
+    grad_mode = torch.is_grad_enabled()
+    handle = target_layer.register_forward_hook(hook)
+    try:
+        model.eval()
+        torch.set_grad_enabled(False)
+        logits = forward_fn(inputs)
+        if not captured:
+            raise RuntimeError('the target layer was not called')
+        act = captured[-1]
+        if class_index is None:
+            target = logits.detach().argmax(dim=1)
+        else:
+            target = torch.full((len(logits), ), class_index,
+                                dtype=torch.long, device=logits.device)
+        score = logits.gather(1, target[:, None]).sum()
+        grads, = torch.autograd.grad(score, act)
+    finally:
+        handle.remove()
+        torch.set_grad_enabled(grad_mode)
+        model.train(was_training)
+    dtype = torch.promote_types(act.dtype, torch.float32)
+    return act.detach().to(dtype), grads.to(dtype), logits.detach()
+
+
+@torch.no_grad()
+def _weighted_cam(weights, act, normalize):
+    """``relu(sum_k w_k A_k)`` normalised per image to [0, 1].
+
+    Args:
+        weights: (B, C) channel weights.
+        act: (B, C, h, w) activation.
+        normalize: ``'minmax'`` or ``'max'`` (an all-constant map gives
+            zeros).
+
+    Returns:
+        (B, h, w) tensor in [0, 1].
+    """
+    cam = F.relu(torch.einsum('bc,bchw->bhw', weights, act))
+    flat = cam.flatten(1)
+    hi = flat.max(dim=1).values[:, None, None]
+    lo = (flat.min(dim=1).values[:, None, None]
+          if normalize == 'minmax' else torch.zeros_like(hi))
+    span = hi - lo
+    return torch.where(span > 0, (cam - lo) / span.clamp_min(1e-30),
+                       torch.zeros_like(cam))
+
+
+def grad_cam(model: torch.nn.Module,
+             target_layer: torch.nn.Module,
+             inputs: torch.Tensor,
+             class_index: Optional[int] = 1,
+             forward_fn: Optional[Callable] = None,
+             normalize: str = 'minmax',
+             return_logits: bool = False):
+    """Batched Grad-CAM (Selvaraju et al., 2017).
+
+    With ``g = dS/dA`` the gradient of the class logit ``S`` w.r.t. the
+    target layer's activation ``A``: ``w_k = mean_ij g_kij`` (global
+    average of the gradients), ``cam = relu(sum_k w_k A_k)``, then
+    normalised per image. Same hooks, modes and conventions as
+    :func:`grad_cam_plus_plus` (tail-only graph, works under an outer
+    ``torch.no_grad()``, eval mode, everything restored on exceptions; not
+    under ``torch.inference_mode()``).
+
+    Args:
+        model: the classifier.
+        target_layer: module whose (B, C, h, w) output is explained, e.g.
+            ``model.backbone.layer4`` (last conv stage).
+        inputs: (B, C, H, W) normalised float tensor on the model's device.
+        class_index: class to explain (1 = crack); ``None`` explains each
+            image's argmax class.
+        forward_fn: maps ``inputs`` to (B, K) logits; default
+            ``model(inputs)`` (mmpretrain: ``mode='tensor'``).
+        normalize: ``'minmax'`` — ``(cam - min) / (max - min)``;
+            ``'max'`` — ``cam / max``. An all-constant (e.g. all-zero) CAM
+            gives zeros.
+        return_logits: also return the (B, K) logits of the forward pass.
+
+    Returns:
+        (B, h, w) tensor in [0, 1] (float32, float64 for float64 models) on
+        the inputs' device, and the (B, K) logits if ``return_logits``.
+    """
+    act, g, logits = _activation_and_gradient(model, target_layer, inputs,
+                                              class_index, forward_fn,
+                                              normalize, 'grad_cam')
+    cam = _weighted_cam(g.mean(dim=(2, 3)), act, normalize)
+    return (cam, logits) if return_logits else cam
+
+
 def grad_cam_plus_plus(model: torch.nn.Module,
                        target_layer: torch.nn.Module,
                        inputs: torch.Tensor,
@@ -256,65 +378,17 @@ def grad_cam_plus_plus(model: torch.nn.Module,
         (B, h, w) tensor in [0, 1] (float32, float64 for float64 models) on
         the inputs' device, and the (B, K) logits if ``return_logits``.
     """
-    if normalize not in ('minmax', 'max'):
-        raise ValueError(f"normalize must be 'minmax' or 'max', "
-                         f'got {normalize!r}')
-    if torch.is_inference_mode_enabled():
-        raise RuntimeError('grad_cam_plus_plus cannot run under '
-                           'torch.inference_mode(); use torch.no_grad()')
-    forward_fn = forward_fn or model
-    captured = []
-
-    def hook(module, args, output):
-        if not isinstance(output, torch.Tensor):
-            raise TypeError('the target layer must return a tensor, got '
-                            f'{type(output).__name__}')
-        act = output.detach().requires_grad_(True)
-        captured.append(act)
-        torch.set_grad_enabled(True)  # record the tail only
-        return act
-
-    was_training = model.training
-    grad_mode = torch.is_grad_enabled()
-    handle = target_layer.register_forward_hook(hook)
-    try:
-        model.eval()
-        torch.set_grad_enabled(False)
-        logits = forward_fn(inputs)
-        if not captured:
-            raise RuntimeError('the target layer was not called')
-        act = captured[-1]
-        if class_index is None:
-            target = logits.detach().argmax(dim=1)
-        else:
-            target = torch.full((len(logits), ), class_index,
-                                dtype=torch.long, device=logits.device)
-        score = logits.gather(1, target[:, None]).sum()
-        grads, = torch.autograd.grad(score, act)
-    finally:
-        handle.remove()
-        torch.set_grad_enabled(grad_mode)
-        model.train(was_training)
+    act, g, logits = _activation_and_gradient(model, target_layer, inputs,
+                                              class_index, forward_fn,
+                                              normalize, 'grad_cam_plus_plus')
     with torch.no_grad():
-        dtype = torch.promote_types(act.dtype, torch.float32)
-        act = act.detach().to(dtype)
-        g = grads.to(dtype)
         g2 = g * g
         denom = 2 * g2 + act.sum(dim=(2, 3), keepdim=True) * g2 * g
         nonzero = denom != 0
         alpha = torch.where(nonzero, g2 / torch.where(nonzero, denom, 1), 0)
         weights = (alpha * F.relu(g)).sum(dim=(2, 3))
-        cam = F.relu(torch.einsum('bc,bchw->bhw', weights, act))
-        flat = cam.flatten(1)
-        hi = flat.max(dim=1).values[:, None, None]
-        lo = (flat.min(dim=1).values[:, None, None]
-              if normalize == 'minmax' else torch.zeros_like(hi))
-        span = hi - lo
-        cam = torch.where(span > 0, (cam - lo) / span.clamp_min(1e-30),
-                          torch.zeros_like(cam))
-    if return_logits:
-        return cam, logits.detach()
-    return cam
+    cam = _weighted_cam(weights, act, normalize)
+    return (cam, logits) if return_logits else cam
 
 
 def fuse_localization(patch_map: np.ndarray,

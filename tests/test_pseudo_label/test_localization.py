@@ -1,4 +1,4 @@
-"""Localisation branch: windows, patch map, Grad-CAM++, fusion."""
+"""Localisation branch: windows, patch map, Grad-CAM(++), fusion."""
 import numpy as np
 import pytest
 import torch
@@ -10,6 +10,7 @@ from scipy import ndimage
 from mmcrack.pseudo_label import (
     extract_windows,
     fuse_localization,
+    grad_cam,
     grad_cam_plus_plus,
     patch_probability_map,
     upsample_map,
@@ -276,6 +277,97 @@ def test_grad_cam_flat_map_gives_zeros():
         net.conv2.bias.zero_()
     cams = grad_cam_plus_plus(net, net.conv2, torch.randn(2, 3, 8, 8))
     assert torch.equal(cams, torch.zeros_like(cams))
+
+
+# ----------------------------------------------------------------------
+# Grad-CAM
+# ----------------------------------------------------------------------
+
+
+def oracle_grad_cam(net, x, cls):
+    """Grad-CAM of one image written out: autograd gradient of the class
+    logit w.r.t. the conv2 activation, channel weights = spatial mean,
+    weighted sum of the channels in a Python loop, ReLU, min-max."""
+    with torch.no_grad():
+        act = net.conv2(F.relu(net.bn(net.conv1(x[None]))))[0]
+    act.requires_grad_(True)
+    score = net.fc(F.relu(act).mean(dim=(1, 2)))[cls]
+    grad, = torch.autograd.grad(score, act)
+    act = act.detach()
+    cam = torch.zeros(act.shape[1:], dtype=act.dtype)
+    for k in range(act.shape[0]):
+        cam = cam + grad[k].mean() * act[k]
+    cam = torch.clamp(cam, min=0)
+    return (cam - cam.min()) / (cam.max() - cam.min())
+
+
+def test_grad_cam_matches_oracle():
+    torch.manual_seed(0)
+    net = TinyNet().double().eval()
+    x = torch.randn(3, 3, 8, 8, dtype=torch.float64)
+    cams = grad_cam(net, net.conv2, x, class_index=1)
+    assert cams.shape == (3, 4, 4) and cams.dtype == torch.float64
+    for i in range(3):
+        torch.testing.assert_close(cams[i], oracle_grad_cam(net, x[i], 1),
+                                   atol=1e-10, rtol=0)
+    # closed form for this net: dS/dA_kij = fc.weight[1, k] [A_kij > 0] / 16
+    with torch.no_grad():
+        act = net.conv2(F.relu(net.conv1(x)))
+        w = net.fc.weight[1][None, :] * (act > 0).double().mean(dim=(2, 3))
+        cam = F.relu((w[:, :, None, None] * act).sum(1))
+        lo = cam.flatten(1).min(1).values[:, None, None]
+        hi = cam.flatten(1).max(1).values[:, None, None]
+        torch.testing.assert_close(cams, (cam - lo) / (hi - lo),
+                                   atol=1e-10, rtol=0)
+    cams, logits = grad_cam(net, net.conv2, x, class_index=None,
+                            return_logits=True)
+    torch.testing.assert_close(logits, net(x))
+    for i in range(3):
+        ref = oracle_grad_cam(net, x[i], int(logits[i].argmax()))
+        torch.testing.assert_close(cams[i], ref, atol=1e-10, rtol=0)
+    # not the ++ weighting
+    assert not torch.allclose(cams, grad_cam_plus_plus(net, net.conv2, x,
+                                                       class_index=None))
+
+
+def test_grad_cam_batched_normalize_and_side_effects():
+    torch.manual_seed(1)
+    net = TinyNet(channels=6, bn=True).train()
+    x = torch.randn(4, 3, 20, 20)
+    stats = net.bn.running_mean.clone()
+    with torch.no_grad():
+        cams = grad_cam(net, net.conv2, x)
+        assert not torch.is_grad_enabled()
+    assert cams.shape == (4, 10, 10) and not cams.requires_grad
+    assert net.training and torch.equal(net.bn.running_mean, stats)
+    assert not net.conv2._forward_hooks
+    assert all(p.grad is None for p in net.parameters())
+    for i in range(4):
+        single = grad_cam(net, net.conv2, x[i:i + 1])[0]
+        torch.testing.assert_close(cams[i], single, atol=1e-6, rtol=1e-5)
+    assert torch.equal(cams, grad_cam(net, net.conv2, x))
+    assert cams.min() >= 0 and cams.max() <= 1
+    maxnorm = grad_cam(net, net.conv2, x, normalize='max')
+    assert torch.allclose(maxnorm.flatten(1).max(1).values, torch.ones(4))
+    # min-max is the max-normalised map rescaled (both from one relu map)
+    lo = maxnorm.flatten(1).min(1).values[:, None, None]
+    torch.testing.assert_close(cams, (maxnorm - lo) / (1 - lo), atol=1e-6,
+                               rtol=0)
+    with pytest.raises(ValueError):
+        grad_cam(net, net.conv2, x, normalize='sum')
+    with pytest.raises(ValueError):
+        grad_cam(net, net.conv2, x,
+                 forward_fn=lambda t: (_ for _ in ()).throw(
+                     ValueError('boom')))
+    assert net.training and not net.conv2._forward_hooks
+    with torch.inference_mode(), pytest.raises(RuntimeError,
+                                               match='grad_cam '):
+        grad_cam(net, net.conv2, x)
+    with torch.no_grad():
+        net.conv2.weight.zero_()
+        net.conv2.bias.zero_()
+    flat = grad_cam(net, net.conv2, x)
+    assert torch.equal(flat, torch.zeros_like(flat))
 
 
 # ----------------------------------------------------------------------
