@@ -17,6 +17,7 @@ from mmengine.dataset import Compose
 from mmengine.registry import DefaultScope
 from mmengine.utils import ProgressBar
 
+from mmcrack.evaluation.functional import seg_logits_to_prob
 from mmcrack.utils.file_io import (
     IMG_EXTENSIONS,
     atomic_write_image,
@@ -42,26 +43,6 @@ def threshold_from_checkpoint(checkpoint: dict) -> Optional[float]:
             value = value.current() if hasattr(value, 'current') else value
             return float(value)
     return None
-
-
-def crack_probability(seg_logits: torch.Tensor) -> np.ndarray:
-    """Crack probability from mmseg's ``seg_logits`` of one image.
-
-    Args:
-        seg_logits: (1, H, W) sigmoid probability (mmseg applies the sigmoid
-            for 1-channel heads) or (2, H, W) logits (softmax, channel 1).
-
-    Returns:
-        float32 (H, W) in [0, 1].
-    """
-    if seg_logits.shape[0] == 1:
-        prob = seg_logits[0]
-    elif seg_logits.shape[0] == 2:
-        prob = seg_logits.softmax(dim=0)[1]
-    else:
-        raise ValueError('a crack model has 1 or 2 output channels, got '
-                         f'{seg_logits.shape[0]}')
-    return prob.float().cpu().numpy()
 
 
 def overlay(img_rgb: np.ndarray, mask: np.ndarray,
@@ -162,7 +143,7 @@ class CrackInferencer:
         batch = dict(inputs=[data['inputs']],
                      data_samples=[data['data_samples']])
         result = self.model.test_step(batch)[0]
-        return crack_probability(result.seg_logits.data)
+        return seg_logits_to_prob(result.seg_logits.data)
 
     def __call__(self,
                  inputs: Union[ImageInput, Sequence[ImageInput]],

@@ -17,7 +17,6 @@ import os.path as osp
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
-import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 from mmengine.structures import BaseDataElement
@@ -26,13 +25,13 @@ from mmcrack.registry import METRICS
 
 from ..functional.crack_pr import (
     F1_MODES,
-    check_prob_map,
     check_thresholds,
     pr_counts,
     summarize_pr,
 )
+from ..functional.crack_probability import seg_logits_to_prob, to_numpy
 
-__all__ = ['CrackMetric', 'seg_logits_to_prob', 'is_tta_batch']
+__all__ = ['CrackMetric', 'is_tta_batch']
 
 TTA_MESSAGE = (
     'CrackMetric received a test-time-augmentation batch (TestTimeAug '
@@ -60,68 +59,6 @@ def is_tta_batch(data_batch: Any) -> bool:
                 value[0], (list, tuple)):
             return True
     return False
-
-
-def _as_array(data) -> np.ndarray:
-    if isinstance(data, torch.Tensor):
-        data = data.detach().cpu()
-        if data.dtype in (torch.float16, torch.bfloat16):
-            data = data.float()
-        return data.numpy()
-    return np.asarray(data)
-
-
-def seg_logits_to_prob(seg_logits,
-                       crack_index: int = 1,
-                       name: Optional[str] = None) -> np.ndarray:
-    """Crack probability from an mmseg ``seg_logits`` tensor.
-
-    Args:
-        seg_logits: ``(C, H, W)`` tensor or array as stored by mmseg's
-            ``BaseSegmentor.postprocess_result``: for ``C == 1`` already
-            sigmoid probabilities in ``[0, 1]``; for ``C >= 2`` raw logits.
-        crack_index: channel of the crack class when ``C >= 2``.
-        name: image name for error messages.
-
-    Returns:
-        float ``(H, W)``, checked to lie in ``[0, 1]`` (no NaN/inf): for
-        ``C == 1`` the channel itself (no copy for a CPU float32 tensor);
-        for ``C >= 2`` the softmax over channels at ``crack_index``,
-        computed in float64 (for ``C == 2``: ``1 / (1 + exp(l_other -
-        l_crack))``) and rounded to float32.
-
-    Computed in numpy: small torch CPU ops can cost milliseconds each when
-    the intra-op thread pool competes with other processes.
-    """
-    where = f'{name}: ' if name else ''
-    x = _as_array(seg_logits)
-    if x.ndim != 3:
-        raise ValueError(f'{where}seg_logits must be (C, H, W), got shape '
-                         f'{tuple(x.shape)}')
-    if x.shape[0] == 1:
-        prob = x[0]
-        if prob.dtype != np.float32 and prob.dtype != np.float64:
-            prob = prob.astype(np.float32)
-        lo, hi = prob.min(), prob.max()
-        if not (lo >= 0 and hi <= 1):  # NaN fails too
-            raise ValueError(
-                f'{where}1-channel seg_logits hold values in [{lo:.4g}, '
-                f'{hi:.4g}], not probabilities. mmseg applies the sigmoid '
-                'for out_channels=1 in postprocess_result; raw logits '
-                'reached the metric (custom segmentor or predict path?).')
-        return prob
-    if not 0 <= crack_index < x.shape[0]:
-        raise ValueError(f'{where}crack_index={crack_index} but seg_logits '
-                         f'has {x.shape[0]} channels')
-    x = x.astype(np.float64)
-    if x.shape[0] == 2:
-        with np.errstate(over='ignore'):
-            prob = 1.0 / (1.0 + np.exp(x[1 - crack_index] - x[crack_index]))
-    else:
-        e = np.exp(x - x.max(axis=0, keepdims=True))
-        prob = e[crack_index] / e.sum(axis=0)
-    # NaN/inf logits give NaN probabilities: refuse them here
-    return check_prob_map(prob.astype(np.float32), name)
 
 
 @METRICS.register_module()
@@ -203,7 +140,7 @@ class CrackMetric(BaseMetric):
                                'add LoadAnnotations to the test pipeline')
             prob = seg_logits_to_prob(sample['seg_logits']['data'],
                                       self.crack_index, name)
-            gt = _as_array(sample['gt_sem_seg']['data'])
+            gt = to_numpy(sample['gt_sem_seg']['data'])
             if gt.ndim == 3 and gt.shape[0] == 1:
                 gt = gt[0]
             if gt.shape != prob.shape:
