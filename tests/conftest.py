@@ -108,3 +108,47 @@ def make_tiny_classifier(tmp_path, depth=18, num_classes=2,
     meta = dict(dataset_meta=dict(classes=classes)) if classes else {}
     torch.save(dict(state_dict=model.state_dict(), meta=meta), ckpt)
     return cfg_path, ckpt
+
+
+class FileAccessLog:
+    """Paths this process opens or lists while :func:`record_file_access`
+    is active (Python's audit events ``open``, ``os.listdir``,
+    ``os.scandir``; files opened by C code such as OpenCV are not seen, so a
+    test pairs this with files that would fail to decode)."""
+    active = None
+
+    def __init__(self):
+        self.paths = []
+
+    def under(self, folder_name: str):
+        """The recorded paths that have ``/<folder_name>/`` in them or end
+        with it."""
+        sep = os.sep
+        return [p for p in self.paths
+                if f'{sep}{folder_name}{sep}' in p
+                or p.rstrip(sep).endswith(f'{sep}{folder_name}')]
+
+
+def _audit(event, args):
+    log = FileAccessLog.active
+    if log is None or event not in ('open', 'os.listdir', 'os.scandir'):
+        return
+    path = args[0] if args else None
+    if isinstance(path, (str, bytes, os.PathLike)):
+        log.paths.append(os.fsdecode(os.path.abspath(os.fspath(path))))
+
+
+sys.addaudithook(_audit)
+
+
+class record_file_access:
+    """``with record_file_access() as log: ...`` records the file accesses
+    of the block into ``log.paths``."""
+
+    def __enter__(self):
+        FileAccessLog.active = FileAccessLog()
+        return FileAccessLog.active
+
+    def __exit__(self, *exc):
+        FileAccessLog.active = None
+        return False

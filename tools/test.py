@@ -11,16 +11,16 @@ import os.path as osp
 import sys
 
 from mmengine.config import Config
-from mmengine.runner import Runner
 
 from mmcrack.engine import init_cpu_distributed, shutdown_distributed
+from mmcrack.utils.checkpoints import make_local_puts_atomic
 from mmcrack.utils.file_io import (
     NotWritableError,
     ensure_writable_dir,
-    make_local_puts_atomic,
 )
 from mmcrack.utils.launch import (
     add_common_arguments,
+    build_runner,
     load_tool_config,
     parse_tool_args,
     select_device,
@@ -72,7 +72,7 @@ def main():
             ensure_writable_dir(folder, what)
     make_local_puts_atomic()
     init_cpu_distributed(args.launcher)
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.test()
     shutdown_distributed()
 

@@ -16,22 +16,24 @@ import argparse
 import sys
 
 from mmengine.config import Config
-from mmengine.runner import Runner
 
 from mmcrack.engine import (
     RNGStateHook,
     init_cpu_distributed,
     shutdown_distributed,
 )
+from mmcrack.utils.checkpoints import (
+    latest_complete_checkpoint,
+    make_local_puts_atomic,
+)
 from mmcrack.utils.file_io import (
     NotWritableError,
     ensure_writable_dir,
-    latest_complete_checkpoint,
-    make_local_puts_atomic,
     remove_stale_temp_files,
 )
 from mmcrack.utils.launch import (
     add_common_arguments,
+    build_runner,
     load_tool_config,
     parse_tool_args,
     select_device,
@@ -80,7 +82,7 @@ def main():
     remove_stale_temp_files(cfg.work_dir)  # of a run killed while saving
     make_local_puts_atomic()
     init_cpu_distributed(args.launcher)
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     if not any(isinstance(h, RNGStateHook) for h in runner.hooks):
         runner.register_hook(RNGStateHook())  # --resume: same dropout
     runner.train()

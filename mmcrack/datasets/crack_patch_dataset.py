@@ -29,7 +29,7 @@ CLASSES = ('no_crack', 'crack')  # class index 1 = crack
 
 
 def window_labels(mask: np.ndarray, patch_size: int, stride: int,
-                  min_crack_pixels: int = 1):
+                  crack_patch_min_pixels: int = 1):
     """Windows of a 0/1 mask and their crack labels.
 
     The mask is reflect-padded at the bottom/right to a multiple of
@@ -42,7 +42,7 @@ def window_labels(mask: np.ndarray, patch_size: int, stride: int,
 
     Returns:
         ``(ys, xs, labels)``: int32 window origins and uint8 labels (1 when
-        the padded window holds >= ``min_crack_pixels`` crack pixels).
+        the padded window holds >= ``crack_patch_min_pixels`` crack pixels).
     """
     padded = pad_to_multiple(mask.astype(np.uint8), patch_size)
     hp, wp = padded.shape
@@ -54,7 +54,7 @@ def window_labels(mask: np.ndarray, patch_size: int, stride: int,
     y1, x1 = y0 + patch_size, x0 + patch_size
     counts = (integral[y1, x1] - integral[y0, x1] - integral[y1, x0] +
               integral[y0, x0])
-    labels = (counts >= min_crack_pixels).astype(np.uint8)
+    labels = (counts >= crack_patch_min_pixels).astype(np.uint8)
     return y0.ravel(), x0.ravel(), labels.ravel()
 
 
@@ -70,7 +70,7 @@ class CrackPatchDataset(BaseDataset):
       every image is reflect-padded at bottom/right to a multiple of
       ``patch_size`` and cut into windows of ``patch_size`` at ``stride``; a
       window is ``crack`` (1) when its (padded) mask holds at least
-      ``min_crack_pixels`` crack pixels, else ``no_crack`` (0). Masks are
+      ``crack_patch_min_pixels`` crack pixels, else ``no_crack`` (0). Masks are
       read once here and dropped.
     * ``source='folders'`` — ``data_prefix=dict(img_path=ROOT)`` with
       sub-folders ``crack/`` and ``no_crack/`` of ready patches.
@@ -90,7 +90,9 @@ class CrackPatchDataset(BaseDataset):
         source (str): ``'segmentation'`` or ``'folders'``.
         patch_size (int): window size in px (paper 128).
         stride (int): window stride in px (paper 64).
-        min_crack_pixels (int): crack pixels that make a window ``crack``.
+        crack_patch_min_pixels (int): crack pixels that make a window
+            ``crack`` (not the pseudo-label keep rule
+            ``output.min_crack_pixels``).
         dihedral_aug (bool | str): ``True`` x8 index augmentation (paper),
             ``'random'`` one random dihedral transform per fetch,
             ``False`` none.
@@ -104,7 +106,7 @@ class CrackPatchDataset(BaseDataset):
                  source: str = 'segmentation',
                  patch_size: int = 128,
                  stride: int = 64,
-                 min_crack_pixels: int = 1,
+                 crack_patch_min_pixels: int = 1,
                  dihedral_aug: Union[bool, str] = False,
                  mask_rule: str = 'ge128',
                  ann_file: str = '',
@@ -117,9 +119,9 @@ class CrackPatchDataset(BaseDataset):
         if dihedral_aug not in (True, False, 'random'):
             raise ValueError("dihedral_aug must be True, False or 'random', "
                              f'got {dihedral_aug!r}')
-        if patch_size <= 0 or stride <= 0 or min_crack_pixels < 1:
-            raise ValueError('patch_size, stride and min_crack_pixels must '
-                             'be positive')
+        if patch_size <= 0 or stride <= 0 or crack_patch_min_pixels < 1:
+            raise ValueError('patch_size, stride and crack_patch_min_pixels '
+                             'must be positive')
         for key in ('indices', 'filter_cfg'):
             if kwargs.get(key) is not None:
                 raise ValueError(f'CrackPatchDataset does not support {key!r}'
@@ -132,7 +134,7 @@ class CrackPatchDataset(BaseDataset):
         self.source = source
         self.patch_size = patch_size
         self.stride = stride
-        self.min_crack_pixels = min_crack_pixels
+        self.crack_patch_min_pixels = crack_patch_min_pixels
         if not isinstance(dihedral_aug, str):
             dihedral_aug = bool(dihedral_aug)  # 1, np.bool_ ... -> bool
         self.dihedral_aug = dihedral_aug
@@ -186,7 +188,7 @@ class CrackPatchDataset(BaseDataset):
                         f'{im.size[0]}x{im.size[1]} (WxH) but mask '
                         f'{mask_path} is {mask.shape[1]}x{mask.shape[0]}')
             y, x, lab = window_labels(mask, self.patch_size, self.stride,
-                                      self.min_crack_pixels)
+                                      self.crack_patch_min_pixels)
             img_ids.append(np.full(len(y), i, np.int32))
             ys.append(y)
             xs.append(x)

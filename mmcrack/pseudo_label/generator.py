@@ -16,8 +16,10 @@ this class loads the classifier and composes them:
 3. merge = localisation x threshold mask, bilateral filter, closing
 4. output = binarised merge (or the soft map), keep flag
 
-All parameters are grouped by step in dicts that mmengine configs override
-field by field (``configs/_base_/pseudo_label/*.py``).
+All parameters are grouped by step in dicts. Their values are written once,
+in the presets ``configs/_base_/pseudo_label/*.py`` (``paper.py`` has every
+field); the constructor takes a preset (default ``'paper'``) and overrides
+it field by field (:mod:`mmcrack.pseudo_label.presets`).
 """
 import copy
 import os.path as osp
@@ -31,58 +33,15 @@ import torch
 
 from mmcrack.registry import TASK_UTILS
 
+from .label_output import LabelOutput
 from .localization import (
     fuse_localization,
     grad_cam_plus_plus,
     patch_probability_map,
     upsample_map,
 )
+from .presets import load_preset, merge_settings
 from .thresholding import bilateral_filter, threshold_map
-
-# Paper defaults, by step. Overridden field by field by the constructor.
-DEFAULTS = dict(
-    patch=dict(
-        size=32,  # window size in px
-        stride=16,  # window stride in px
-        batch_size=256,  # windows per forward pass
-        mode='average',  # 'average' (paper) | 'grid' (published code)
-        resize='lanczos',  # 'lanczos' | 'hamming' | 'bilinear' | 'nearest'
-        quantize=False),  # published code: truncate to uint8 before resize
-    cam=dict(
-        target_layer='backbone.layer4',  # last conv stage of a ResNet
-        class_index='crack',  # 'crack' | 'argmax' (published code)
-        normalize='minmax',  # 'minmax' | 'max' (published code)
-        resize='lanczos',
-        quantize=False),
-    fusion=dict(threshold=0.5, erosion_size=3, erosion_iters=4),
-    threshold=dict(
-        d=2,  # bilateral diameter (published code: 5)
-        sigma_color=120.0,
-        sigma_space=120.0,
-        filter_on='gray',  # 'gray' (paper) | 'color' (published code)
-        channel_order='rgb',  # 'bgr' reproduces the published grey swap
-        window=32,
-        stride=8,
-        nbins=256),
-    merge=dict(
-        bilateral=True,
-        d=2,
-        sigma_color=120.0,
-        sigma_space=120.0,
-        closing_size=3,
-        closing_iters=1),
-    output=dict(
-        binarize=True,  # False: soft map only (published code)
-        # crack where the merged map >= threshold. 0.05, not 0.5: the second
-        # bilateral filter spreads thin cracks' values (>= 0.5 before it)
-        # over their dark neighbourhood; on CFD train with a ResNet-18
-        # classifier the soft map's best threshold was 0.05 (ODS 0.478) and
-        # binarising at 0.5 gave ODS 0.384 (docs/pseudo_labels.md).
-        threshold=0.05,
-        min_crack_pixels=100),  # keep rule
-    tile_size=None,  # process images larger than this in tiles (§V-E2)
-    channels_last=True,  # faster CPU convolutions
-)
 
 
 @dataclass
@@ -93,7 +52,8 @@ class PseudoLabel:
         soft: float32 (H, W) in [0, 1], the merged map after closing.
         label: uint8 (H, W) in {0, 1} (``soft > 0`` when
             ``output.binarize`` is False).
-        keep: ``label.sum() >= output.min_crack_pixels``.
+        keep: the keep rule of the ``output`` settings
+            (:meth:`LabelOutput.keep`).
         stages: with ``return_stages``, float32 (H, W) maps ``patch``,
             ``cam``, ``localization``, ``threshold``, ``merged``.
     """
@@ -101,22 +61,6 @@ class PseudoLabel:
     label: np.ndarray
     keep: bool
     stages: Dict[str, np.ndarray] = field(default_factory=dict)
-
-
-def _merge_settings(defaults: dict, overrides: dict, where='') -> dict:
-    out = copy.deepcopy(defaults)
-    for key, value in overrides.items():
-        if key not in defaults:
-            raise KeyError(f'PseudoLabelGenerator: unknown setting '
-                           f"'{where}{key}'; known: {sorted(defaults)}")
-        if isinstance(defaults[key], dict):
-            if not isinstance(value, dict):
-                raise TypeError(f'PseudoLabelGenerator: {where}{key} must be '
-                                f'a dict, got {value!r}')
-            out[key] = _merge_settings(defaults[key], value, f'{key}.')
-        else:
-            out[key] = value
-    return out
 
 
 def as_rgb_uint8(img: np.ndarray, name: str = 'image') -> np.ndarray:
@@ -172,6 +116,22 @@ def merge_maps(localization: np.ndarray, threshold_mask: np.ndarray,
     return product.astype(np.float32) / 255.0
 
 
+def cam_target_layer(model: torch.nn.Module, name: Optional[str]) -> str:
+    """The module Grad-CAM++ explains, as a path in the classifier.
+
+    Args:
+        model: the classifier (mmpretrain ``ImageClassifier``).
+        name: ``cam.target_layer``; None picks the backbone's last conv
+            stage: ``backbone.<backbone.cam_target_layer>`` when the backbone
+            names one (mmcrack's EfficientNet-Lite does), else
+            ``backbone.layer4`` (ResNet).
+    """
+    if name is not None:
+        return name
+    backbone = getattr(model, 'backbone', None)
+    return 'backbone.' + getattr(backbone, 'cam_target_layer', 'layer4')
+
+
 @TASK_UTILS.register_module()
 class PseudoLabelGenerator:
     """Pseudo-labels from a crack-patch classifier (mmpretrain).
@@ -184,8 +144,10 @@ class PseudoLabelGenerator:
             The crack class index is read from the checkpoint's
             ``dataset_meta['classes']`` (``'crack'``), else 1.
         device (str): ``'cpu'``, ``'cuda'``, ``'cuda:N'``.
+        preset (str): the preset that gives every setting its default: a
+            name under ``configs/_base_/pseudo_label/`` or a config file.
         patch, cam, fusion, threshold, merge, output (dict): settings per
-            step, merged field by field into :data:`DEFAULTS`.
+            step, merged field by field into the preset's.
         tile_size (int, optional): images with a side larger than this are
             processed in independent tiles of at most this size.
         channels_last (bool): run the classifier in channels-last memory.
@@ -195,8 +157,11 @@ class PseudoLabelGenerator:
                  classifier_config: str,
                  classifier_checkpoint: str,
                  device: str = 'cpu',
+                 preset: str = 'paper',
                  **settings):
-        self.settings_ = _merge_settings(DEFAULTS, settings)
+        self.settings_ = merge_settings(load_preset(preset), settings)
+        #: label format and keep rule (the ``output`` settings)
+        self.output = LabelOutput.from_settings(self.settings_['output'])
         self.checkpoint_path = classifier_checkpoint
         self.config_path = classifier_config
         self.device = torch.device(device)
@@ -206,7 +171,8 @@ class PseudoLabelGenerator:
                                  device=self.device).view(-1, 1, 1)
         self.std = torch.tensor(std, dtype=torch.float32,
                                 device=self.device).view(-1, 1, 1)
-        layer = self.settings_['cam']['target_layer']
+        layer = cam_target_layer(self.model,
+                                 self.settings_['cam']['target_layer'])
         try:
             self.target_layer = self.model.get_submodule(layer)
         except AttributeError as e:
@@ -360,11 +326,7 @@ class PseudoLabelGenerator:
         soft = soft[:h, :w]
         if stages is not None:
             stages = {k: v[:h, :w] for k, v in stages.items()}
-        out = s['output']
-        if out['binarize']:
-            label = (soft >= out['threshold']).astype(np.uint8)
-        else:
-            label = (soft > 0).astype(np.uint8)
-        keep = int(label.sum()) >= out['min_crack_pixels']
+        label = self.output.label(soft)
+        keep = self.output.keep(int(label.sum()))
         return PseudoLabel(soft=soft, label=label, keep=keep,
                            stages=stages or {})

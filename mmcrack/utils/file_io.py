@@ -12,18 +12,16 @@
   writable before a tool does any expensive work.
 * :func:`remove_stale_temp_files` — remove the temporary files that a killed
   writer left behind.
-* :func:`latest_complete_checkpoint`, :func:`make_local_puts_atomic` — resume
-  from the newest *complete* checkpoint, and write mmengine's checkpoints
-  atomically (``tools/train.py``).
+
+Checkpoints (finding the complete ones, writing them atomically) are in
+:mod:`mmcrack.utils.checkpoints`.
 """
 import errno
-import glob
 import json
 import os
 import os.path as osp
 import re
 import tempfile
-import zipfile
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 import cv2
@@ -138,12 +136,14 @@ def read_image(path: str, flag: str = 'color') -> np.ndarray:
     Args:
         flag: ``'color'`` -> uint8 RGB (H, W, 3); ``'grayscale'`` -> uint8
             (H, W); ``'unchanged'`` -> as stored (any depth/channels, BGR(A)
-            order for colour).
+            order for colour); ``'unchanged_rgb'`` -> as stored, colour in
+            RGB(A) order.
     """
     flags = {
         'color': cv2.IMREAD_COLOR,
         'grayscale': cv2.IMREAD_GRAYSCALE,
-        'unchanged': cv2.IMREAD_UNCHANGED
+        'unchanged': cv2.IMREAD_UNCHANGED,
+        'unchanged_rgb': cv2.IMREAD_UNCHANGED,
     }
     if not osp.isfile(path):
         raise FileNotFoundError(f'image not found: {path}')
@@ -155,6 +155,8 @@ def read_image(path: str, flag: str = 'color') -> np.ndarray:
                          '(corrupt, truncated or unsupported format)')
     if flag == 'color':
         img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    elif flag == 'unchanged_rgb' and img.ndim == 3 and img.shape[2] >= 3:
+        img = img[:, :, [2, 1, 0, *range(3, img.shape[2])]]
     return img
 
 
@@ -294,58 +296,3 @@ def remove_stale_temp_files(folder: str) -> List[str]:
             except FileNotFoundError:
                 pass
     return removed
-
-
-def is_complete_checkpoint(path: str) -> bool:
-    """Whether ``path`` is a whole ``torch.save`` file (zip format).
-
-    A file cut short by a killed writer lacks the zip's central directory,
-    which ``torch.save`` writes last.
-    """
-    try:
-        return osp.getsize(path) > 0 and zipfile.is_zipfile(path)
-    except OSError:
-        return False
-
-
-_STEP_RE = re.compile(r'^(?:iter|epoch)_(\d+)\.pth$')
-
-
-def latest_complete_checkpoint(work_dir: str) -> Optional[str]:
-    """The checkpoint to resume from in an mmengine work dir.
-
-    mmengine's ``last_checkpoint`` marker when it names a complete file;
-    otherwise (a run killed while writing a checkpoint or the marker, or
-    after ``max_keep_ckpts`` removed the file it names) the complete
-    ``iter_N.pth`` / ``epoch_N.pth`` with the largest N. None if there is
-    none.
-    """
-    marker = osp.join(work_dir, 'last_checkpoint')
-    if osp.isfile(marker):
-        with open(marker) as f:
-            named = f.read().strip()
-        if named and is_complete_checkpoint(named):
-            return named
-    steps = []
-    for path in glob.glob(osp.join(glob.escape(work_dir), '*.pth')):
-        match = _STEP_RE.match(osp.basename(path))
-        if match and is_complete_checkpoint(path):
-            steps.append((int(match.group(1)), path))
-    return max(steps)[1] if steps else None
-
-
-def make_local_puts_atomic() -> None:
-    """Route mmengine's local-file ``put`` (checkpoints, dumped results)
-    through :func:`atomic_write_bytes`, so a killed run never leaves a
-    half-written ``iter_N.pth`` under its final name. Idempotent; affects
-    this process only."""
-    from mmengine.fileio.backends.local_backend import LocalBackend
-    if getattr(LocalBackend.put, '_mmcrack_atomic', False):
-        return
-
-    def put(self, obj: bytes, filepath) -> None:
-        atomic_write_bytes(str(filepath), obj)
-
-    put._mmcrack_atomic = True
-    put.__doc__ = LocalBackend.put.__doc__
-    LocalBackend.put = put

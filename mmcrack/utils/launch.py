@@ -83,3 +83,14 @@ def set_data_root(cfg: Config, data_root: str) -> None:
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         if cfg.get(key) is not None:
             visit(cfg[key].get('dataset'))
+
+
+def build_runner(cfg: Config):
+    """The Runner of a config: ``RUNNERS.build`` when it names a
+    ``runner_type`` (e.g. ``WeaklySupervisedRunner``), else
+    ``Runner.from_cfg`` — as OpenMMLab's own tools do."""
+    if 'runner_type' in cfg:
+        from mmcrack.registry import RUNNERS
+        return RUNNERS.build(cfg)
+    from mmengine.runner import Runner
+    return Runner.from_cfg(cfg)

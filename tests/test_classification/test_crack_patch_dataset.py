@@ -80,15 +80,15 @@ def test_hand_made_mask_counts_labels_and_border(tmp_path):
     assert list(ds.get_gt_labels()) == [labels[k] for k in sorted(labels)]
 
 
-def test_min_crack_pixels_threshold(tmp_path):
+def test_crack_patch_min_pixels_threshold(tmp_path):
     img = np.full((64, 64, 3), 150, np.uint8)
     mask = np.zeros((64, 64), np.uint8)
     mask[5, 5:8] = 255  # 3 crack pixels in the single window
     _write(tmp_path, 'a', img, mask)
     assert _dataset(tmp_path, patch_size=64, stride=64,
-                    min_crack_pixels=3).get_gt_labels().tolist() == [1]
+                    crack_patch_min_pixels=3).get_gt_labels().tolist() == [1]
     assert _dataset(tmp_path, patch_size=64, stride=64,
-                    min_crack_pixels=4).get_gt_labels().tolist() == [0]
+                    crack_patch_min_pixels=4).get_gt_labels().tolist() == [0]
 
 
 def test_dihedral_index_arithmetic_and_same_transform(tmp_path):

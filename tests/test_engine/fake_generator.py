@@ -10,23 +10,29 @@ from types import SimpleNamespace
 
 import numpy as np
 from mmengine.dist import get_rank
-from mmengine.registry import TASK_UTILS
+
+from mmcrack.pseudo_label.label_output import LabelOutput
+from mmcrack.registry import TASK_UTILS
 
 
 @TASK_UTILS.register_module(force=True)
 class FakeCrackGenerator:
 
-    def __init__(self, checkpoint_path, calls_dir, threshold=90,
-                 device='cpu'):
-        self.checkpoint_path = checkpoint_path
+    def __init__(self, checkpoint_path=None, calls_dir=None, threshold=90,
+                 min_crack_pixels=5, device='cpu', classifier_config=None,
+                 classifier_checkpoint=None):
+        self.checkpoint_path = checkpoint_path or classifier_checkpoint
         self.calls_dir = calls_dir
         self.threshold = threshold
         self.device = device
+        self.output = LabelOutput(binarize=True, threshold=0.5,
+                                  min_crack_pixels=min_crack_pixels)
 
     def settings(self):
-        return dict(threshold=self.threshold)
+        return dict(threshold=self.threshold,
+                    min_crack_pixels=self.output.min_crack_pixels)
 
-    def __call__(self, img):
+    def __call__(self, img, return_stages=False, name='image'):
         os.makedirs(self.calls_dir, exist_ok=True)
         grey = img.mean(axis=2)
         label = (grey < self.threshold).astype(np.uint8)
@@ -35,4 +41,5 @@ class FakeCrackGenerator:
                   'w'):
             pass
         return SimpleNamespace(label=label, soft=label.astype(np.float32),
-                               keep=bool(label.sum() >= 100))
+                               keep=self.output.keep(label.sum()),
+                               stages={})

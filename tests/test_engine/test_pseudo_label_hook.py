@@ -32,7 +32,8 @@ def image_only_root(tiny_synthetic, tmp_path):
     return root, ckpt
 
 
-def _cfg(root, ckpt, work_dir, calls_dir, threshold=90, extra=()):
+def _cfg(root, ckpt, work_dir, calls_dir, threshold=90, extra=(),
+         min_crack_pixels=5):
     cfg = Config.fromfile(CONFIG)
     cfg.work_dir = str(work_dir)
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=1,
@@ -49,8 +50,8 @@ def _cfg(root, ckpt, work_dir, calls_dir, threshold=90, extra=()):
         dict(type='PseudoLabelHook',
              generator=dict(type='FakeCrackGenerator',
                             checkpoint_path=str(ckpt),
-                            calls_dir=str(calls_dir), threshold=threshold),
-             min_crack_pixels=5,
+                            calls_dir=str(calls_dir), threshold=threshold,
+                            min_crack_pixels=min_crack_pixels),
              extra_img_dirs=list(extra))
     ]
     return cfg
@@ -185,34 +186,96 @@ def test_two_processes_label_each_image_once(image_only_root, tmp_path):
     assert 'Iter(train) [1/1]' in log
 
 
+def test_keep_rule_comes_from_the_generator(image_only_root, tmp_path):
+    """The generator's output.min_crack_pixels decides what trains: with 0,
+    even the crack-free image is kept; the hook has no rule of its own."""
+    root, ckpt = image_only_root
+    runner = _train(_cfg(root, ckpt, tmp_path / 'w', tmp_path / 'calls',
+                         min_crack_pixels=0))
+    stats = [h for h in runner.hooks
+             if type(h).__name__ == 'PseudoLabelHook'][0].stats
+    assert stats['kept'] == 5 and stats['dropped'] == 0
+    assert stats['min_crack_pixels'] == 0
+    assert len(runner.train_loop.dataloader.dataset) == 5
+
+
+def _tiny_crack_root(tmp_path):
+    """Images whose pseudo-labels have fewer than 100 crack pixels."""
+    root = tmp_path / 'small'
+    (root / 'images' / 'train').mkdir(parents=True)
+    for i, side in enumerate((3, 5, 8)):  # 9, 25, 64 crack pixels
+        img = np.full((64, 64, 3), 200, np.uint8)
+        img[20:20 + side, 30:30 + side] = 20
+        cv2.imwrite(str(root / 'images' / 'train' / f'{i}.png'), img)
+    return root
+
+
 @pytest.mark.slow
-def test_with_the_real_generator_and_paper_preset(image_only_root, tmp_path):
-    """The paper preset + an (untrained) classifier through the hook."""
+def test_with_the_real_generator_the_preset_keep_rule_holds(tmp_path):
+    """The paper generator with output.min_crack_pixels=1 through the hook
+    and through tools/generate_pseudo_labels.py: both keep the same images,
+    including labels under 100 crack pixels (the paper's rule, not
+    applied here), and store the same labels."""
+    import json
+
     from conftest import make_tiny_classifier
-    root, _ = image_only_root
+    root = _tiny_crack_root(tmp_path)
     cls_cfg, cls_ckpt = make_tiny_classifier(tmp_path)
     cfg = _cfg(root, tmp_path / 'unused.pth', tmp_path / 'w', tmp_path / 'c')
     preset = Config.fromfile(
         osp.join(REPO, 'configs/_base_/pseudo_label/paper.py'))
+    generator = preset.pseudo_label_generator.to_dict()
+    # an untrained classifier localises nothing: keep the whole image so
+    # that the thresholding branch alone decides the label
+    generator['fusion']['threshold'] = -1.0
+    generator['fusion']['erosion_iters'] = 0
+    generator['output']['min_crack_pixels'] = 1
     cfg.custom_hooks = [
-        dict(type='PseudoLabelHook',
-             generator=preset.pseudo_label_generator.to_dict(),
-             classifier_config=cls_cfg, classifier_checkpoint=cls_ckpt,
-             min_crack_pixels=0)
+        dict(type='PseudoLabelHook', generator=generator,
+             classifier_config=cls_cfg, classifier_checkpoint=cls_ckpt)
     ]
     runner = _train(cfg)
     stats = [h for h in runner.hooks
              if type(h).__name__ == 'PseudoLabelHook'][0].stats
-    assert stats['generated'] == 5 and stats['kept'] == 5
-    assert len(runner.train_loop.dataloader.dataset) == 5
+    label_dir = osp.join(stats['label_dir'], 'train')
+    counts = {f: int((cv2.imread(osp.join(label_dir, f), 0) > 0).sum())
+              for f in sorted(os.listdir(label_dir))}
+    assert all(0 < n < 100 for n in counts.values()), counts
+    assert stats['kept'] == 3 and stats['dropped'] == 0
+    # the CLI with the same settings: the same labels, the same keep list
+    out = tmp_path / 'cli'
+    run_tool(['tools/generate_pseudo_labels.py', cls_cfg, cls_ckpt,
+              str(root / 'images' / 'train'), str(out), '--cfg-options',
+              'fusion.threshold=-1.0', 'fusion.erosion_iters=0',
+              'output.min_crack_pixels=1'])
+    summary = json.loads((out / 'summary.json').read_text())
+    assert sorted(summary['kept']) == ['0', '1', '2']
+    for name in counts:
+        np.testing.assert_array_equal(cv2.imread(str(out / name), 0),
+                                      cv2.imread(osp.join(label_dir, name),
+                                                 0))
 
 
-def test_missing_classifier_checkpoint_is_named(tmp_path):
+def test_soft_output_preset_is_refused():
+    """The published-code preset writes soft maps; the hook trains on
+    binary labels and says how to get them."""
     from mmcrack.engine.hooks import PseudoLabelHook
+    preset = Config.fromfile(
+        osp.join(REPO, 'configs/_base_/pseudo_label/published_code.py'))
+    with pytest.raises(ValueError, match='output.binarize=True'):
+        PseudoLabelHook(generator=preset.pseudo_label_generator.to_dict())
+
+
+def test_missing_classifier_checkpoint_is_named(image_only_root, tmp_path):
+    root, _ = image_only_root
+    cfg = _cfg(root, tmp_path / 'x.pth', tmp_path / 'w', tmp_path / 'c')
+    cfg.custom_hooks = [dict(type='PseudoLabelHook',
+                             generator=dict(type='PseudoLabelGenerator'),
+                             classifier_config='c.py',
+                             classifier_checkpoint=str(tmp_path /
+                                                       'nope.pth'))]
     with pytest.raises(FileNotFoundError, match='nope.pth.*Train the'):
-        PseudoLabelHook(generator=dict(type='PseudoLabelGenerator'),
-                        classifier_config='c.py',
-                        classifier_checkpoint=str(tmp_path / 'nope.pth'))
+        _train(cfg)
 
 
 @pytest.mark.parametrize('loop', ['iter', 'epoch'])

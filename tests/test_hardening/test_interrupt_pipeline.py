@@ -67,7 +67,7 @@ def test_sigkill_in_a_later_stage_then_rerun(reference, tmp_path):
 
     rerun = run_tool(_cmd(out), env=tool_env())
     reused = {line.split()[1].rstrip(':') for line in rerun.stdout.splitlines()
-              if line.startswith('[pipeline]') and 'reused' in line}
+              if line.startswith('[pipeline]') and ': reused (' in line}
     assert reused == {'data', 'classifier', 'classifier_test'}
 
     # the uninterrupted run gives the same numbers

@@ -90,7 +90,7 @@ def test_resume_skips_a_checkpoint_cut_short(uninterrupted, tiny_synthetic,
     """What a kill while saving leaves (with mmengine's own, non-atomic
     writer): iter_3.pth cut in half, the marker naming it. --resume takes
     iter_2.pth, the newest whole one; mmengine alone would fail to load."""
-    from mmcrack.utils.file_io import latest_complete_checkpoint
+    from mmcrack.utils.checkpoints import latest_complete_checkpoint
     work = str(tmp_path / 'work')
     os.makedirs(work)
     for i in (1, 2):

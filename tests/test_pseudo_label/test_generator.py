@@ -1,23 +1,23 @@
 """PseudoLabelGenerator: composition, shapes, determinism, bad input."""
-import os.path as osp
 import warnings
 
 import numpy as np
 import pytest
 import torch
 from conftest import make_tiny_classifier as _classifier
-from mmengine.config import Config
 
 import mmcrack  # noqa: F401
 from mmcrack.datasets.synthetic import make_synthetic_sample
 from mmcrack.pseudo_label.generator import (
-    DEFAULTS,
     PseudoLabelGenerator,
     as_rgb_uint8,
     merge_maps,
 )
 from mmcrack.pseudo_label.localization import fuse_localization
+from mmcrack.pseudo_label.presets import load_preset
 from mmcrack.pseudo_label.thresholding import threshold_map
+
+DEFAULTS = load_preset('paper')
 
 
 @pytest.fixture(scope='module')
@@ -147,16 +147,3 @@ def test_image_conversions():
         assert as_rgb_uint8(rgb) is not None
     with pytest.raises(ValueError, match='x.png: expected an'):
         as_rgb_uint8(np.zeros((4, 4, 2), np.uint8), 'x.png')
-
-
-def test_presets_load():
-    from conftest import REPO
-    paper = Config.fromfile(
-        osp.join(REPO, 'configs/_base_/pseudo_label/paper.py'))
-    pub = Config.fromfile(
-        osp.join(REPO, 'configs/_base_/pseudo_label/published_code.py'))
-    p, q = paper.pseudo_label_generator, pub.pseudo_label_generator
-    for key in ('patch', 'cam', 'fusion', 'threshold', 'merge', 'output'):
-        assert set(p[key]) == set(DEFAULTS[key])  # every field explicit
-    assert q.threshold.d == 5 and q.threshold.window == 32
-    assert q.patch.mode == 'grid' and q.output.binarize is False

@@ -30,12 +30,14 @@ def test_pipeline_smoke_and_resume(tmp_path):
     assert osp.isfile(osp.join(out, 'report.md'))
     assert len(list((tmp_path / 'pipeline/wsv_maps/overlay').iterdir())) == 3
 
-    # a second run reuses every finished stage (only the report is redone)
+    # a second run reuses every stage, the report's comparison included
     second = run_tool(['tools/run_pipeline.py', '--smoke', '--out', out,
                        '--device', 'cpu'])
-    reused = [line for line in second.stdout.splitlines()
-              if line.startswith('[pipeline]') and 'reused' in line]
-    assert len(reused) == 7
+    reused = [line.split()[1].rstrip(':')
+              for line in second.stdout.splitlines()
+              if line.startswith('[pipeline]') and ': reused (' in line]
+    assert reused == ['data', 'classifier', 'classifier_test', 'wsv',
+                      'labels', 'wsv_test', 'baselines', 'report']
     with open(osp.join(out, 'report.json')) as f:
         again = json.load(f)
     assert again['test'] == report['test']

@@ -1,6 +1,6 @@
 # Crack patches from DeepCrack train / test (../shared/datasets); no official
 # validation split: validation runs on the test split.
-_base_ = './crack_patch_synthetic.py'
+_base_ = './crack_patch.py'
 data_root = '../shared/datasets/DeepCrack'
 train_dataloader = dict(dataset=dict(data_root=data_root))
 val_dataloader = dict(

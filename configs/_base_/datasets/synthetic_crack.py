@@ -1,51 +1,7 @@
 # Synthetic crack set written by tools/dataset_converters/make_synthetic.py.
 # Other location: --cfg-options or tools/train.py --data-root DIR.
-dataset_type = 'CrackSegDataset'
+_base_ = ['./crack_seg.py']
 data_root = 'data/synthetic'
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadCrackAnnotations'),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='RandomFlip', prob=0.5, direction='vertical'),
-    dict(type='PackSegInputs'),
-]
-# Whole images at their own size; the mask is loaded (and binarised) last.
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadCrackAnnotations'),
-    dict(type='PackSegInputs'),
-]
-train_dataloader = dict(
-    batch_size=4,
-    num_workers=2,
-    persistent_workers=True,
-    # finite: works with epoch- and iteration-based loops
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=dict(img_path='images/train', seg_map_path='masks/train'),
-        pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=dict(img_path='images/val', seg_map_path='masks/val'),
-        pipeline=test_pipeline))
-test_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=dict(img_path='images/test', seg_map_path='masks/test'),
-        pipeline=test_pipeline))
-# ODS / OIS / AP over thresholds 0.01..0.99 (mmcrack/evaluation, docs/metrics.md)
-val_evaluator = dict(type='CrackMetric', return_curves=False)
-test_evaluator = val_evaluator
+train_dataloader = dict(dataset=dict(data_root=data_root))
+val_dataloader = dict(dataset=dict(data_root=data_root))
+test_dataloader = dict(dataset=dict(data_root=data_root))

@@ -1,7 +1,9 @@
 # Pseudo-label generator settings of the paper (König et al.), step by step.
-# Used by weakly-supervised configs through PseudoLabelHook and by
-# tools/generate_pseudo_labels.py. Every field is overridable, e.g.
-#   --cfg-options custom_hooks.0.generator.threshold.d=5
+# The one place these values are written: PseudoLabelGenerator takes its
+# defaults from this file, the other presets are deltas on it, the
+# weakly-supervised configs inherit it (configs/_base_/wsv/) and
+# tools/generate_pseudo_labels.py reads it (--preset paper). Every field is
+# overridable, e.g. --cfg-options custom_hooks.0.generator.threshold.d=5
 pseudo_label_generator = dict(
     type='PseudoLabelGenerator',
     # localisation, part 1: classify 32 px windows at stride 16, average the
@@ -9,7 +11,9 @@ pseudo_label_generator = dict(
     patch=dict(size=32, stride=16, batch_size=256, mode='average',
                resize='lanczos', quantize=False),
     # localisation, part 2: Grad-CAM++ of the last conv stage, crack class
-    cam=dict(target_layer='backbone.layer4', class_index='crack',
+    # (target_layer None: the backbone's last conv stage, e.g.
+    # backbone.layer4 of a ResNet; or a module path in the classifier)
+    cam=dict(target_layer=None, class_index='crack',
              normalize='minmax', resize='lanczos', quantize=False),
     # mean of both maps, keep > 0.5, grey erosion 3x3 x 4
     fusion=dict(threshold=0.5, erosion_size=3, erosion_iters=4),

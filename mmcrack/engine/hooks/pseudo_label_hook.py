@@ -6,12 +6,21 @@ Before the first iteration the hook
 2. generates a pseudo-label for every image that has none yet under the
    current cache key — each rank labels a disjoint shard, then all ranks meet
    at a barrier,
-3. applies the keep rule (``min_crack_pixels``) and rebuilds the training
-   dataloader so that its masks are the pseudo-labels of the kept images.
+3. applies the generator's keep rule (``output.min_crack_pixels`` of its
+   settings) and rebuilds the training dataloader so that its masks are the
+   pseudo-labels of the kept images.
 
-The training dataset of a weakly-supervised config needs no mask folder
-(``allow_missing_masks=True``); the hook always points it at the
-pseudo-labels, so ground-truth masks are never used for training.
+Labelling is :func:`mmcrack.pseudo_label.label_folder.label_images`, the
+same function as ``tools/generate_pseudo_labels.py``, so the hook and the
+CLI store the same labels and keep the same images for the same settings.
+The hook trains on binary labels: a generator whose ``output.binarize`` is
+False (a soft map, e.g. the ``published_code`` preset) is refused with a
+message; set ``output.binarize=True`` to train on it.
+
+The training dataset of a weakly-supervised config lists images only
+(``WeaklySupervisedRunner``, set by ``configs/_base_/wsv/``, makes it so);
+the hook always points it at the pseudo-labels, so ground-truth masks are
+never used for training.
 
 Cache layout (``out_dir``, default ``{work_dir}/pseudo_labels``)::
 
@@ -32,25 +41,21 @@ import json
 import os
 import os.path as osp
 import time
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence
 
-import cv2
-import numpy as np
 from mmengine.dist import barrier, get_dist_info, is_main_process
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmengine.utils import ProgressBar
 
-from mmcrack.pseudo_label import generator as _generator  # noqa: F401
-from mmcrack.registry import HOOKS, TASK_UTILS
-from mmcrack.utils.file_io import (
-    IMG_EXTENSIONS,
-    atomic_write_bytes,
-    atomic_write_image,
-    atomic_write_json,
-    list_stems,
-    read_image,
+from mmcrack.pseudo_label.label_folder import (
+    LabelItem,
+    folder_items,
+    label_images,
+    label_path,
 )
+from mmcrack.pseudo_label.presets import build_generator
+from mmcrack.registry import HOOKS
+from mmcrack.utils.file_io import atomic_write_bytes, atomic_write_json
 
 MAIN_GROUP = 'train'
 
@@ -65,31 +70,23 @@ def file_sha256(path: str, chunk: int = 1 << 20) -> str:
 
 
 def cache_key(checkpoint_sha: str, settings: dict,
-              images: Sequence[Tuple[str, str, str]]) -> str:
+              items: Sequence[LabelItem]) -> str:
     """Hex key of (checkpoint bytes, generator settings, image list).
 
     Args:
         checkpoint_sha: :func:`file_sha256` of the classifier checkpoint.
         settings: JSON-serialisable generator settings (device excluded).
-        images: ``(group, stem, path)`` per image; each file's size and
-            mtime enter the key too.
+        items: the images (``group/stem`` names and paths); each file's
+            size and mtime enter the key too.
     """
     digest = hashlib.sha256()
     digest.update(checkpoint_sha.encode())
     digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
-    for group, stem, path in images:
-        st = os.stat(path)
-        digest.update(f'{group}/{stem}|{osp.abspath(path)}|{st.st_size}|'
+    for item in items:
+        st = os.stat(item.path)
+        digest.update(f'{item.name}|{osp.abspath(item.path)}|{st.st_size}|'
                       f'{st.st_mtime_ns}\n'.encode())
     return digest.hexdigest()[:16]
-
-
-def count_crack_pixels(label_path: str) -> int:
-    """Crack pixels (value >= 128) of a 0/255 label PNG."""
-    label = cv2.imread(label_path, cv2.IMREAD_GRAYSCALE)
-    if label is None:
-        raise ValueError(f'{label_path}: unreadable pseudo-label')
-    return int((label >= 128).sum())
 
 
 @HOOKS.register_module()
@@ -98,30 +95,31 @@ class PseudoLabelHook(Hook):
 
     Args:
         generator (dict): config of the pseudo-label generator, built from
-            mmengine's ``TASK_UTILS`` registry with ``device`` set to the
-            model's device (e.g. ``dict(type='PseudoLabelGenerator',
-            classifier_config=..., classifier_checkpoint=..., ...)``). The
-            built object must be callable on an RGB uint8 (H, W, 3) image
-            returning an object with a ``label`` attribute (uint8 (H, W),
-            0/1), and expose ``checkpoint_path`` and ``settings()`` (a
-            JSON-serialisable dict) for the cache key.
+            the ``TASK_UTILS`` registry with ``device`` set to the model's
+            device (e.g. ``{{_base_.pseudo_label_generator}}`` of a preset,
+            ``configs/_base_/pseudo_label/*.py``). The built object is
+            called as ``generator(img, return_stages=False, name=path)`` on
+            an RGB uint8 (H, W, 3) image and returns an object with
+            ``soft`` and ``label`` (uint8 (H, W), 0/1); it exposes
+            ``output`` (:class:`~mmcrack.pseudo_label.LabelOutput`: label
+            format and keep rule), ``checkpoint_path`` and ``settings()``
+            (a JSON-serialisable dict) for the cache key.
         out_dir (str, optional): cache folder; default
             ``{work_dir}/pseudo_labels``.
-        min_crack_pixels (int): keep rule — an image trains only if its
-            pseudo-label has at least this many crack pixels (paper: 100).
         extra_img_dirs (Sequence[str]): folders of unlabelled images to
             pseudo-label and add to training (semi-supervised variant, paper
             Table V).
         classifier_config, classifier_checkpoint (str, optional): set into
-            ``generator`` (so a preset such as
-            ``configs/_base_/pseudo_label/paper.py`` can be used as is).
+            ``generator``. ``WeaklySupervisedRunner`` fills them from the
+            config's top-level ``classifier_config`` /
+            ``classifier_checkpoint`` (the parameters at the top of
+            ``configs/_base_/wsv/pseudo_labels.py``).
     """
     priority = 'VERY_HIGH'
 
     def __init__(self,
                  generator: dict,
                  out_dir: Optional[str] = None,
-                 min_crack_pixels: int = 100,
                  extra_img_dirs: Sequence[str] = (),
                  classifier_config: Optional[str] = None,
                  classifier_checkpoint: Optional[str] = None):
@@ -129,56 +127,55 @@ class PseudoLabelHook(Hook):
             raise TypeError('PseudoLabelHook: `generator` must be a config '
                             "dict with a 'type'")
         self.generator_cfg = copy.deepcopy(dict(generator))
-        for key, value in (('classifier_config', classifier_config),
-                           ('classifier_checkpoint', classifier_checkpoint)):
-            if value is not None:
-                self.generator_cfg[key] = value
-        ckpt = self.generator_cfg.get('classifier_checkpoint')
-        if ckpt is not None and not osp.isfile(ckpt):
-            raise FileNotFoundError(
-                f'PseudoLabelHook: classifier checkpoint not found: {ckpt}. '
-                'Train the crack-patch classifier first (tools/train.py '
-                f"{self.generator_cfg.get('classifier_config', 'CONFIG')}), "
-                'or set custom_hooks.0.classifier_checkpoint')
+        self.classifier_paths = dict(
+            classifier_config=classifier_config,
+            classifier_checkpoint=classifier_checkpoint)
+        output = self.generator_cfg.get('output', {})
+        if output.get('binarize', True) is False:
+            raise ValueError(
+                'PseudoLabelHook trains on binary pseudo-labels, but the '
+                'generator settings have output.binarize=False (a soft '
+                'map, as in the published_code preset). Set '
+                'output.binarize=True (and output.threshold) to train on '
+                'that preset, or use tools/generate_pseudo_labels.py to '
+                'write the soft maps.')
         self.out_dir = out_dir
-        self.min_crack_pixels = int(min_crack_pixels)
         self.extra_img_dirs = list(extra_img_dirs)
         self.stats = {}
 
     # -- steps ---------------------------------------------------------------
-    def _list_images(self, dataset) -> List[Tuple[str, str, str]]:
-        images = []
+    def _list_images(self, dataset) -> List[LabelItem]:
+        items = []
         for i in range(len(dataset)):
             path = dataset.get_data_info(i)['img_path']
-            images.append(
-                (MAIN_GROUP, osp.splitext(osp.basename(path))[0], path))
+            stem = osp.splitext(osp.basename(path))[0]
+            items.append(LabelItem(f'{MAIN_GROUP}/{stem}', path))
         for i, folder in enumerate(self.extra_img_dirs):
-            files = list_stems(folder, IMG_EXTENSIONS)
-            if not files:
-                raise ValueError(f'PseudoLabelHook: no images in extra '
-                                 f'folder {folder}')
-            images += [(f'extra{i}', stem, path)
-                       for stem, path in sorted(files.items())]
-        return images
+            try:
+                extra = folder_items(folder)
+            except ValueError as e:
+                raise ValueError(f'PseudoLabelHook: extra_img_dirs[{i}]: '
+                                 f'{e}') from None
+            items += [LabelItem(f'extra{i}/{it.name}', it.path)
+                      for it in extra]
+        return items
 
     def _build_generator(self, runner):
+        ckpt = self.classifier_paths['classifier_checkpoint'] or \
+            self.generator_cfg.get('classifier_checkpoint')
+        if ckpt is not None and not osp.isfile(ckpt):
+            config = self.classifier_paths['classifier_config'] or \
+                self.generator_cfg.get('classifier_config', 'CONFIG')
+            raise FileNotFoundError(
+                f'PseudoLabelHook: classifier checkpoint not found: {ckpt}. '
+                f'Train the crack-patch classifier first (tools/train.py '
+                f'{config}), or set classifier_checkpoint in the config '
+                '(or --cfg-options classifier_checkpoint=PATH)')
         model = runner.model.module if hasattr(runner.model,
                                                'module') else runner.model
         device = next(model.parameters()).device
-        return TASK_UTILS.build(self.generator_cfg,
-                                default_args=dict(device=str(device)))
-
-    def _generate(self, generator, todo, label_dir, show_progress):
-        bar = ProgressBar(len(todo)) if show_progress and todo else None
-        for group, stem, path in todo:
-            result = generator(read_image(path, 'color'))
-            label = np.asarray(result.label, dtype=np.uint8)
-            atomic_write_image(
-                osp.join(label_dir, group, stem + '.png'), label * 255)
-            if bar is not None:
-                bar.update()
-        if bar is not None:
-            print_log('', logger='current')
+        return build_generator(self.generator_cfg, str(device),
+                               **self.classifier_paths)
 
     def _rebuild_dataloader(self, runner, label_dir, kept):
         loop = runner.train_loop
@@ -235,48 +232,44 @@ class PseudoLabelHook(Hook):
         start = time.time()
         out_dir = self.out_dir or osp.join(runner.work_dir, 'pseudo_labels')
         dataset = runner.train_loop.dataloader.dataset
-        images = self._list_images(dataset)
+        items = self._list_images(dataset)
         generator = self._build_generator(runner)
         ckpt = getattr(generator, 'checkpoint_path', None)
         key = cache_key(
-            file_sha256(ckpt) if ckpt else '', generator.settings(), images)
+            file_sha256(ckpt) if ckpt else '', generator.settings(), items)
         label_dir = osp.join(out_dir, key)
-        todo = [
-            img for img in images
-            if not osp.isfile(osp.join(label_dir, img[0], img[1] + '.png'))
-        ]
+        todo = [it for it in items
+                if not osp.isfile(label_path(label_dir, it))]
         # every rank lists the missing labels before any rank writes one,
         # else the shards would be cut from different lists
         barrier()
         rank, world_size = get_dist_info()
         mine = todo[rank::world_size]
         print_log(
-            f'PseudoLabelHook: {len(images)} images, {len(images) - len(todo)}'
+            f'PseudoLabelHook: {len(items)} images, {len(items) - len(todo)}'
             f' labels reused from {label_dir}, {len(todo)} to generate'
             + (f' ({len(mine)} on this rank)' if world_size > 1 else ''),
             logger='current')
-        gen_start = time.time()
-        self._generate(generator, mine, label_dir, is_main_process())
-        gen_time = time.time() - gen_start
-        del generator
+        made = label_images(generator, mine, label_dir,
+                            progress=is_main_process())
         barrier()
+        # every label now exists: this pass only reads them back
+        summary = label_images(generator, items, label_dir, progress=False)
+        output = generator.output
+        del generator
 
         groups = [MAIN_GROUP] + [f'extra{i}'
                                  for i in range(len(self.extra_img_dirs))]
         kept = {g: [] for g in groups}
-        dropped = 0
-        for group, stem, _ in images:
-            n = count_crack_pixels(osp.join(label_dir, group, stem + '.png'))
-            if n >= self.min_crack_pixels:
-                kept[group].append(stem)
-            else:
-                dropped += 1
-        n_kept = sum(len(v) for v in kept.values())
-        if n_kept == 0:
+        for name in summary.kept:
+            group, stem = name.split('/', 1)
+            kept[group].append(stem)
+        if not summary.kept:
             raise RuntimeError(
                 f'PseudoLabelHook: no pseudo-label in {label_dir} has '
-                f'>= {self.min_crack_pixels} crack pixels; nothing to train '
-                'on (check the classifier, or lower min_crack_pixels)')
+                f'>= {output.min_crack_pixels} crack pixels; nothing to '
+                'train on (check the classifier, or lower '
+                'output.min_crack_pixels in the generator settings)')
         if is_main_process():
             for group, stems in kept.items():
                 atomic_write_bytes(
@@ -285,22 +278,24 @@ class PseudoLabelHook(Hook):
             self.stats = dict(
                 key=key,
                 label_dir=osp.abspath(label_dir),
-                images=len(images),
+                images=len(items),
                 generated=len(todo),
-                reused=len(images) - len(todo),
-                kept=n_kept,
-                dropped=dropped,
-                min_crack_pixels=self.min_crack_pixels,
-                generation_seconds=round(gen_time, 3),
+                reused=len(items) - len(todo),
+                kept=len(summary.kept),
+                dropped=len(summary.dropped),
+                min_crack_pixels=output.min_crack_pixels,
+                generation_seconds=made.seconds,
                 settings=json.loads(
                     json.dumps(self.generator_cfg, default=str)))
             atomic_write_json(osp.join(out_dir, 'manifest.json'), self.stats)
         barrier()
         self._rebuild_dataloader(runner, label_dir, kept)
-        rate = len(mine) / gen_time if mine and gen_time > 0 else 0.0
+        rate = made.generated / made.seconds if made.generated and \
+            made.seconds > 0 else 0.0
         print_log(
-            f'PseudoLabelHook: kept {n_kept}, dropped {dropped} '
-            f'(< {self.min_crack_pixels} crack px), generated {len(todo)}, '
-            f'reused {len(images) - len(todo)}; {rate:.2f} labels/s on this '
-            f'rank; {time.time() - start:.1f} s in all',
+            f'PseudoLabelHook: kept {len(summary.kept)}, dropped '
+            f'{len(summary.dropped)} (< {output.min_crack_pixels} crack '
+            f'px), generated {len(todo)}, reused {len(items) - len(todo)}; '
+            f'{rate:.2f} labels/s on this rank; '
+            f'{time.time() - start:.1f} s in all',
             logger='current')

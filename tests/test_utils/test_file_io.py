@@ -1,21 +1,17 @@
 """mmcrack.utils.file_io helpers for killed runs and unwritable folders:
-ensure_writable_dir, remove_stale_temp_files, latest_complete_checkpoint,
-make_local_puts_atomic, the mode of atomically written files."""
+ensure_writable_dir, remove_stale_temp_files, the mode of atomically written
+files."""
 import os
 import os.path as osp
 import stat
 import subprocess
 
 import pytest
-import torch
 
 from mmcrack.utils.file_io import (
     NotWritableError,
     atomic_write_bytes,
     ensure_writable_dir,
-    is_complete_checkpoint,
-    latest_complete_checkpoint,
-    make_local_puts_atomic,
     remove_stale_temp_files,
 )
 
@@ -86,48 +82,3 @@ def test_atomic_write_keeps_the_usual_file_mode(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ['a.bin']
 
 
-def _save(path, step):
-    torch.save(dict(meta=dict(iter=step), state_dict={}), str(path))
-
-
-def test_latest_complete_checkpoint(tmp_path):
-    work = tmp_path
-    assert latest_complete_checkpoint(str(work)) is None
-    for step in (1, 2, 10):
-        _save(work / f'iter_{step}.pth', step)
-    data = (work / 'iter_10.pth').read_bytes()
-    (work / 'iter_11.pth').write_bytes(data[:len(data) // 2])  # cut short
-    (work / 'best_ODS_iter_11.pth').write_bytes(data)  # not for resuming
-    assert not is_complete_checkpoint(str(work / 'iter_11.pth'))
-    assert is_complete_checkpoint(str(work / 'iter_10.pth'))
-    marker = work / 'last_checkpoint'
-    # no marker / empty marker / marker naming a cut or a removed file:
-    # the newest whole iter_N (by N, not by name)
-    for content in (None, '', str(work / 'iter_11.pth'),
-                    str(work / 'iter_12.pth')):
-        if content is not None:
-            marker.write_text(content)
-        assert latest_complete_checkpoint(str(work)) == str(work /
-                                                            'iter_10.pth')
-    marker.write_text(str(work / 'iter_2.pth'))  # a whole one: it wins
-    assert latest_complete_checkpoint(str(work)) == str(work / 'iter_2.pth')
-
-
-def test_make_local_puts_atomic(tmp_path, monkeypatch):
-    from mmengine.fileio.backends.local_backend import LocalBackend
-    monkeypatch.setattr(LocalBackend, 'put', LocalBackend.put)  # restored
-    make_local_puts_atomic()
-    make_local_puts_atomic()  # idempotent
-    backend = LocalBackend()
-    path = tmp_path / 'sub' / 'iter_1.pth'
-    backend.put(b'old', path)
-    assert path.read_bytes() == b'old'
-
-    def killed(*args):
-        raise KeyboardInterrupt  # stands in for dying before the rename
-
-    monkeypatch.setattr(os, 'replace', killed)
-    with pytest.raises(KeyboardInterrupt):
-        backend.put(b'new, longer content', str(path))
-    assert path.read_bytes() == b'old'
-    assert os.listdir(tmp_path / 'sub') == ['iter_1.pth']
