@@ -3,7 +3,8 @@
 Writes the embedded synthetic set (default splits), trains the small CPU
 classifier config with ``tools/train.py`` and scores the test patches with
 ``tools/test.py`` (crack class precision / recall / F1, the paper's Table I),
-then prints a table and checks the goal of issue #4 (crack F1 >= 0.85).
+then prints a table and checks the target crack F1 >= 0.85
+(benchmarks/README.md).
 Not part of CI (about 5 min on 2 cores).
 
     python benchmarks/bench_classifier_synthetic.py [--out DIR]

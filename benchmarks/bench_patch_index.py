@@ -1,4 +1,4 @@
-"""Index build time and memory of CrackPatchDataset (issue 4).
+"""Index build time and memory of CrackPatchDataset.
 
     python benchmarks/bench_patch_index.py [--images 2000] [--size 640 360]
 
