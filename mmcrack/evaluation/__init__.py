@@ -17,5 +17,3 @@ __all__ = [
     'PRED_EXTENSIONS', 'evaluate_folder', 'folder_counts', 'load_gt_mask',
     'load_prob_map', 'plot_pr_curves'
 ] + _functional_all + _metrics_all
-# metrics re-exports seg_logits_to_prob from functional: list it once
-__all__.remove('seg_logits_to_prob')
