@@ -2,14 +2,22 @@
 
     python tools/infer.py CONFIG CKPT IMG_OR_DIR --out DIR [--threshold T]
         [--device cpu|cuda] [--slide CROP STRIDE]
+        [--measure [--px-size MM] [--min-length PX]]
 
 Writes DIR/prob/<stem>.png (probability x 255), DIR/mask/<stem>.png (0/255
 at the threshold: given, else the ODS threshold stored with the checkpoint's
-validation, else 0.5) and DIR/overlay/<stem>.jpg.
+validation, else 0.5) and DIR/overlay/<stem>.jpg. With --measure, also
+DIR/measure/: each crack's length, width, orientation and branching
+(cracks.csv, summary/, overlay/; see docs/measurement.md).
 """
 import argparse
+import os.path as osp
 import sys
 
+from mmcrack.analysis.folder_measure import (
+    check_measure_options,
+    measure_folder,
+)
 from mmcrack.apis import CrackInferencer
 from mmcrack.utils.file_io import NotWritableError, ensure_writable_dir
 
@@ -25,18 +33,40 @@ def parse_args():
     parser.add_argument('--slide', type=int, nargs=2,
                         metavar=('CROP', 'STRIDE'),
                         help='sliding-window inference for large images')
+    parser.add_argument('--measure', action='store_true',
+                        help='measure each crack of the masks '
+                        '(DIR/measure/cracks.csv, summary/, overlay/)')
+    parser.add_argument('--px-size', type=float, metavar='MM',
+                        help='with --measure: mm per pixel (mm columns)')
+    parser.add_argument('--min-length', type=float, default=0.0,
+                        metavar='PX',
+                        help='with --measure: drop cracks shorter than PX')
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
     ensure_writable_dir(args.out, '--out folder')  # before loading the model
+    if args.measure:
+        try:
+            check_measure_options(px_size=args.px_size,
+                                  min_length=args.min_length)
+        except ValueError as e:
+            sys.exit(f'infer: error: {e}')
     inferencer = CrackInferencer(args.config, args.checkpoint, args.device,
                                  args.threshold,
                                  tuple(args.slide) if args.slide else None)
     results = inferencer(args.inputs, out_dir=args.out)
     print(f'\n{len(results)} image(s) -> {args.out} (threshold '
           f'{inferencer.threshold:.2f}, {inferencer.threshold_source})')
+    if args.measure:  # the written masks, at the inferencer's threshold
+        measured = measure_folder(
+            osp.join(args.out, 'mask'), osp.join(args.out, 'measure'),
+            threshold=inferencer.threshold, px_size=args.px_size,
+            min_length=args.min_length, images=args.inputs,
+            stems=[r['name'] for r in results])
+        print(f'{len(measured["rows"])} crack(s) measured -> '
+              f'{measured["csv"]}')
 
 
 if __name__ == '__main__':
