@@ -9,7 +9,8 @@ a crack pseudo-label (paper §III-B/C/D, steps 2-4).
     result.keep   # label has >= output.min_crack_pixels crack pixels
 
 Each step is a pure function (``localization.py``, ``thresholding.py``);
-this class loads the classifier and composes them:
+this class loads the classifier (``crack_classifier.CrackClassifier``) and
+composes them:
 
 1. localisation = fuse(patch-classification map, Grad-CAM++ map)
 2. threshold mask = bilateral filter + patch-wise multi-Otsu
@@ -22,7 +23,6 @@ field); the constructor takes a preset (default ``'paper'``) and overrides
 it field by field (:mod:`mmcrack.pseudo_label.presets`).
 """
 import copy
-import os.path as osp
 import warnings
 from dataclasses import dataclass, field
 from typing import Dict, Optional
@@ -33,6 +33,10 @@ import torch
 
 from mmcrack.registry import TASK_UTILS
 
+from .crack_classifier import (
+    CrackClassifier,
+    cam_target_layer,  # noqa: F401 (re-export)
+)
 from .label_output import LabelOutput
 from .localization import (
     fuse_localization,
@@ -116,22 +120,6 @@ def merge_maps(localization: np.ndarray, threshold_mask: np.ndarray,
     return product.astype(np.float32) / 255.0
 
 
-def cam_target_layer(model: torch.nn.Module, name: Optional[str]) -> str:
-    """The module Grad-CAM++ explains, as a path in the classifier.
-
-    Args:
-        model: the classifier (mmpretrain ``ImageClassifier``).
-        name: ``cam.target_layer``; None picks the backbone's last conv
-            stage: ``backbone.<backbone.cam_target_layer>`` when the backbone
-            names one (mmcrack's EfficientNet-Lite does), else
-            ``backbone.layer4`` (ResNet).
-    """
-    if name is not None:
-        return name
-    backbone = getattr(model, 'backbone', None)
-    return 'backbone.' + getattr(backbone, 'cam_target_layer', 'layer4')
-
-
 @TASK_UTILS.register_module()
 class PseudoLabelGenerator:
     """Pseudo-labels from a crack-patch classifier (mmpretrain).
@@ -162,75 +150,19 @@ class PseudoLabelGenerator:
         self.settings_ = merge_settings(load_preset(preset), settings)
         #: label format and keep rule (the ``output`` settings)
         self.output = LabelOutput.from_settings(self.settings_['output'])
-        self.checkpoint_path = classifier_checkpoint
-        self.config_path = classifier_config
-        self.device = torch.device(device)
-        self.model, self.crack_index, mean, std, self.to_bgr = \
-            self._load_classifier(classifier_config, classifier_checkpoint)
-        self.mean = torch.tensor(mean, dtype=torch.float32,
-                                 device=self.device).view(-1, 1, 1)
-        self.std = torch.tensor(std, dtype=torch.float32,
-                                device=self.device).view(-1, 1, 1)
-        layer = cam_target_layer(self.model,
-                                 self.settings_['cam']['target_layer'])
-        try:
-            self.target_layer = self.model.get_submodule(layer)
-        except AttributeError as e:
-            raise ValueError(f'cam.target_layer {layer!r} is not a module of '
-                             f'the classifier in {classifier_config}') from e
-
-    # -- construction ------------------------------------------------------
-    def _load_classifier(self, config_path: str, checkpoint_path: str):
-        from mmengine.config import Config
-        from mmengine.registry import DefaultScope
-        from mmengine.runner import load_checkpoint
-
-        from mmcrack.registry import CLS_MODELS as MODELS
-
-        for path, what in ((config_path, 'config'),
-                           (checkpoint_path, 'checkpoint')):
-            if not osp.isfile(path):
-                raise FileNotFoundError(f'classifier {what} not found: {path}')
-        cfg = Config.fromfile(config_path)
-        model_cfg = copy.deepcopy(cfg.model)
-        num_classes = model_cfg.get('head', {}).get('num_classes')
-        if num_classes != 2:
-            raise ValueError(f'{config_path}: the classifier must have 2 '
-                             f'classes (crack / no crack), its head has '
-                             f'{num_classes}')
-        for part in ('backbone', 'neck', 'head'):
-            if isinstance(model_cfg.get(part), dict):
-                model_cfg[part].pop('init_cfg', None)  # weights come below
-        # build under mmpretrain's scope without changing the caller's
-        # (e.g. an mmseg training run's) default scope
-        with DefaultScope.overwrite_default_scope('mmpretrain'):
-            model = MODELS.build(model_cfg)
-        try:
-            ckpt = load_checkpoint(model, checkpoint_path, map_location='cpu',
-                                   strict=True, logger='silent')
-        except (RuntimeError, KeyError) as e:
-            raise ValueError(
-                f'{checkpoint_path} does not fit the classifier of '
-                f'{config_path} (another architecture or class count?): '
-                f'{str(e)[:500]}') from e
-        classes = (ckpt.get('meta', {}).get('dataset_meta') or {}).get(
-            'classes') if isinstance(ckpt, dict) else None
-        crack_index = 1
-        if classes is not None:
-            if len(classes) != 2 or 'crack' not in classes:
-                raise ValueError(f'{checkpoint_path}: classes {classes} are '
-                                 "not the 2 classes ('no_crack', 'crack')")
-            crack_index = list(classes).index('crack')
-        pre = cfg.model.get('data_preprocessor') or cfg.get(
-            'data_preprocessor') or {}
-        mean = pre.get('mean', [123.675, 116.28, 103.53])
-        std = pre.get('std', [58.395, 57.12, 57.375])
-        # trained on BGR-loaded images: to_rgb=True means it saw RGB
-        to_bgr = not pre.get('to_rgb', pre.get('bgr_to_rgb', False))
-        model = model.to(self.device).eval()
-        if self.settings_['channels_last']:
-            model = model.to(memory_format=torch.channels_last)
-        return model, crack_index, mean, std, to_bgr
+        #: the classifier: model, normalisation, logits, Grad-CAM target
+        self.classifier = CrackClassifier(
+            classifier_config, classifier_checkpoint, device,
+            self.settings_['channels_last'])
+        c = self.classifier
+        self.checkpoint_path = c.checkpoint_path
+        self.config_path = c.config_path
+        self.device = c.device
+        self.model = c.model
+        self.crack_index = c.crack_index
+        self.mean, self.std, self.to_bgr = c.mean, c.std, c.to_bgr
+        self.target_layer = c.target_module(
+            self.settings_['cam']['target_layer'])
 
     def settings(self) -> dict:
         """All step settings (JSON-serialisable), e.g. for cache keys."""
@@ -238,15 +170,10 @@ class PseudoLabelGenerator:
 
     # -- steps -------------------------------------------------------------
     def _normalise(self, img_rgb: np.ndarray) -> torch.Tensor:
-        img = img_rgb[:, :, ::-1] if self.to_bgr else img_rgb
-        tensor = torch.from_numpy(np.ascontiguousarray(img)).to(
-            self.device).permute(2, 0, 1).float()
-        return (tensor - self.mean) / self.std
+        return self.classifier.normalise(img_rgb)
 
     def _logits(self, x: torch.Tensor) -> torch.Tensor:
-        if self.settings_['channels_last']:
-            x = x.contiguous(memory_format=torch.channels_last)
-        return self.model(x, mode='tensor')
+        return self.classifier.logits(x)
 
     def _localization(self, img_rgb: np.ndarray, stages: Optional[dict]):
         s = self.settings_
