@@ -1,58 +1,42 @@
-"""Thresholding branch: exactness against scikit-image, agreement rule."""
+"""Thresholding branch: agreement rule, equality with skimage per window."""
 import glob
 import os.path as osp
 
 import cv2
 import numpy as np
 import pytest
-from skimage.filters import threshold_multiotsu
+from conftest import SHARED_DATASETS
+from skimage.filters import threshold_multiotsu, threshold_otsu
 
+import mmcrack.pseudo_label.multiotsu as multiotsu
+import mmcrack.pseudo_label.thresholding as thresholding
 from mmcrack.pseudo_label import (
     bilateral_filter,
-    multiotsu_thresholds_batched,
     patch_multiotsu_mask,
     rgb_to_gray,
     threshold_map,
 )
 
-DATASETS = osp.join(
-    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), '..',
-    'shared', 'datasets')
 REAL_IMAGES = sorted(
-    glob.glob(osp.join(DATASETS, 'CFD', 'images', '*', '*.jpg')) +
-    glob.glob(osp.join(DATASETS, 'DeepCrack', 'images', '*', '*.jpg')))
+    glob.glob(osp.join(SHARED_DATASETS, 'CFD', 'images', '*', '*.jpg')) +
+    glob.glob(osp.join(SHARED_DATASETS, 'DeepCrack', 'images', '*', '*.jpg')))
 needs_data = pytest.mark.skipif(not REAL_IMAGES,
                                 reason='no images under shared/datasets')
 
 
-def skimage_thresholds(window, nbins=256):
-    """scikit-image's thresholds, NaN where it refuses the window."""
+def window_says(patch, nbins=256, classes=3):
+    """What one normalised window says, with skimage: crack = its dark
+    class (3 classes: strictly below the lower threshold; 2 classes: not
+    skimage's foreground ``patch > threshold``)."""
+    if classes == 2:
+        return patch <= threshold_otsu(patch, nbins=nbins)
     try:
-        return threshold_multiotsu(window, classes=3, nbins=nbins)
-    except ValueError:
-        return np.array([np.nan, np.nan])
+        return patch < threshold_multiotsu(patch, classes=3, nbins=nbins)[0]
+    except ValueError:  # fewer than 3 values: no crack
+        return np.zeros(patch.shape, bool)
 
 
-def assert_same_thresholds(windows, nbins=256):
-    ours = multiotsu_thresholds_batched(windows, nbins=nbins)
-    ref = np.array([skimage_thresholds(w, nbins) for w in windows],
-                   dtype=np.float64)
-    same = (ours == ref) | (np.isnan(ours) & np.isnan(ref))
-    bad = np.flatnonzero(~same.all(axis=1))
-    assert len(bad) == 0, (f'{len(bad)}/{len(windows)} windows differ, '
-                           f'first {bad[:5]}: {ours[bad[:5]]} vs '
-                           f'{ref[bad[:5]]}')
-    return ours
-
-
-def normalise(windows):
-    """Per-window min-max normalisation exactly as the published code."""
-    lo = windows.min(axis=(1, 2), keepdims=True)
-    hi = windows.max(axis=(1, 2), keepdims=True)
-    return (windows - lo) / (hi - lo)
-
-
-def reference_mask(gray, window=32, stride=8, nbins=256):
+def reference_mask(gray, window=32, stride=8, nbins=256, classes=3):
     """Per-window reference: published-code loop with skimage per window."""
     h, w = gray.shape
     ph, pw = (-h) % window, (-w) % window
@@ -65,12 +49,8 @@ def reference_mask(gray, window=32, stride=8, nbins=256):
                 out[y:y + window, x:x + window] = False
                 continue
             patch = (patch - patch.min()) / (patch.max() - patch.min())
-            try:
-                thr = threshold_multiotsu(patch, classes=3, nbins=nbins)[0]
-            except ValueError:  # fewer than 3 values: no crack
-                out[y:y + window, x:x + window] = False
-                continue
-            out[y:y + window, x:x + window] &= patch < thr
+            out[y:y + window, x:x + window] &= window_says(patch, nbins,
+                                                           classes)
     return out[:h, :w]
 
 
@@ -84,79 +64,6 @@ def real_gray_crops(num, size, seed=0):
         x = rng.integers(0, gray.shape[1] - size + 1)
         crops.append(gray[y:y + size, x:x + size])
     return np.stack(crops)
-
-
-# ----------------------------------------------------------------------
-# multiotsu_thresholds_batched == skimage.filters.threshold_multiotsu
-# ----------------------------------------------------------------------
-
-
-def test_random_float_windows():
-    rng = np.random.default_rng(0)
-    windows = [
-        rng.random((300, 32, 32)),  # 1024 distinct values
-        rng.normal(size=(100, 17, 23)) ** 3,  # odd size, heavy tails
-        rng.random((100, 32, 32)).astype(np.float32),
-    ]
-    for w in windows:
-        assert_same_thresholds(w)
-
-
-def test_normalised_uint8_windows():
-    """The pipeline's case: uint8 windows min-max normalised to float."""
-    rng = np.random.default_rng(1)
-    span = rng.integers(3, 256, (400, 1, 1))
-    raw = rng.integers(0, span, (400, 32, 32)).astype(np.uint8)
-    # few distinct values: many empty bins between occupied ones
-    sparse = (rng.integers(0, 5, (200, 32, 32)) * 60).astype(np.uint8)
-    for w in (raw, sparse):
-        keep = w.max(axis=(1, 2)) > w.min(axis=(1, 2))
-        assert_same_thresholds(normalise(w[keep]))
-
-
-def test_integer_windows():
-    rng = np.random.default_rng(2)
-    assert_same_thresholds(rng.integers(0, 256, (150, 32, 32)).astype(
-        np.uint8))
-    assert_same_thresholds(rng.integers(-50, 50, (100, 9, 11)))
-    assert_same_thresholds(rng.integers(0, 6, (150, 8, 8)).astype(np.uint8))
-
-
-@needs_data
-def test_real_crops():
-    crops = real_gray_crops(400, 32)
-    keep = crops.max(axis=(1, 2)) > crops.min(axis=(1, 2))
-    assert_same_thresholds(normalise(crops[keep]))
-    assert_same_thresholds(crops)  # raw uint8: skimage's integer path
-
-
-def test_degenerate_windows_give_nan_not_errors():
-    flat = np.full((5, 32, 32), 0.25)
-    two = np.zeros((5, 32, 32))
-    two[:, :7] = 1.0
-    three = np.zeros((5, 32, 32), np.uint8)
-    three[:, :5] = 7
-    three[:, 20:] = 200
-    ours = multiotsu_thresholds_batched(np.concatenate([flat, two]))
-    assert np.isnan(ours).all()
-    for w in (flat[0], two[0]):
-        with pytest.raises(ValueError):
-            threshold_multiotsu(w, classes=3)
-    # exactly three values: skimage's special case (no search)
-    assert_same_thresholds(three)
-    assert_same_thresholds(three.astype(np.float64) / 200)
-    # a flat window next to regular ones does not disturb them
-    rng = np.random.default_rng(3)
-    mixed = np.concatenate([flat, rng.random((5, 32, 32))])
-    assert_same_thresholds(mixed)
-    assert multiotsu_thresholds_batched(np.zeros((0, 4, 4))).shape == (0, 2)
-
-
-def test_nbins_option():
-    rng = np.random.default_rng(4)
-    w = normalise(rng.integers(0, 256, (100, 32, 32)).astype(np.uint8))
-    assert_same_thresholds(w, nbins=64)
-    assert_same_thresholds(w, nbins=300)
 
 
 # ----------------------------------------------------------------------
@@ -194,25 +101,34 @@ def test_agreement_rule_hand_made():
     np.testing.assert_array_equal(mask, expected)
 
 
-def test_matches_per_window_reference_synthetic():
-    rng = np.random.default_rng(5)
-    img = rng.normal(150, 20, (96, 128))
+def synthetic_gray(seed=5, shape=(96, 128)):
+    rng = np.random.default_rng(seed)
+    img = rng.normal(150, 20, shape)
     img[40:44, :] -= 80  # a dark line
     img[:, 70:72] -= 60
-    gray = np.clip(img, 0, 255).astype(np.uint8)
-    np.testing.assert_array_equal(patch_multiotsu_mask(gray),
-                                  reference_mask(gray))
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize('classes', [3, 2])
+def test_matches_per_window_reference_synthetic(classes):
+    gray = synthetic_gray()
     np.testing.assert_array_equal(
-        patch_multiotsu_mask(gray, window=16, stride=4, nbins=64),
-        reference_mask(gray, window=16, stride=4, nbins=64))
+        patch_multiotsu_mask(gray, classes=classes),
+        reference_mask(gray, classes=classes))
+    for window, stride, nbins in ((16, 4, 64), (16, 8, 2), (24, 8, 100)):
+        np.testing.assert_array_equal(
+            patch_multiotsu_mask(gray, window, stride, nbins, classes),
+            reference_mask(gray, window, stride, nbins, classes))
 
 
 @needs_data
-def test_matches_per_window_reference_real():
+@pytest.mark.parametrize('classes', [3, 2])
+def test_matches_per_window_reference_real(classes):
     crops = real_gray_crops(2, 96, seed=7)
     for gray in crops:
-        np.testing.assert_array_equal(patch_multiotsu_mask(gray),
-                                      reference_mask(gray))
+        np.testing.assert_array_equal(
+            patch_multiotsu_mask(gray, classes=classes),
+            reference_mask(gray, classes=classes))
 
 
 @pytest.mark.parametrize('shape', [(333, 517), (20, 20), (1, 40), (31, 9)])
@@ -222,19 +138,65 @@ def test_odd_sizes(shape):
     img = 120 + 40 * np.sin(xx / 7.0) + rng.normal(0, 15, shape)
     img[np.abs(yy - xx * 0.6 - 3) < 1.5] -= 70
     gray = np.clip(img, 0, 255).astype(np.uint8)
-    mask = patch_multiotsu_mask(gray)
-    assert mask.shape == shape and mask.dtype == bool
-    np.testing.assert_array_equal(mask, reference_mask(gray))
+    for classes in (3, 2):
+        mask = patch_multiotsu_mask(gray, classes=classes)
+        assert mask.shape == shape and mask.dtype == bool
+        np.testing.assert_array_equal(mask,
+                                      reference_mask(gray, classes=classes))
 
 
 def test_flat_and_two_valued_images():
     flat = np.full((40, 50), 90, np.uint8)
-    assert not patch_multiotsu_mask(flat).any()
     two = flat.copy()
     two[10:12] = 10
+    for classes in (3, 2):
+        # skimage's threshold_otsu returns the flat window's value; the
+        # window says "no crack" all the same
+        assert not patch_multiotsu_mask(flat, classes=classes).any()
+        np.testing.assert_array_equal(
+            patch_multiotsu_mask(two, classes=classes),
+            reference_mask(two, classes=classes))
     assert not patch_multiotsu_mask(two).any()
-    np.testing.assert_array_equal(patch_multiotsu_mask(two),
-                                  reference_mask(two))
+    # 2 classes: every window covering rows 10-11 sees both values and says
+    # "crack" for the darker one
+    np.testing.assert_array_equal(patch_multiotsu_mask(two, classes=2),
+                                  two == 10)
+
+
+def test_two_class_rule_includes_the_threshold():
+    """A pixel exactly at the Otsu threshold is crack (``<=``).
+
+    One 8x8 window, nbins=64, grey levels 0, 1 and 128: the normalised
+    level 1 / 128 is the centre of bin 0, which holds levels 0 and 1, so the
+    threshold is 1 / 128 itself.
+    """
+    gray = np.full((8, 8), 128, np.uint8)
+    gray[:3] = 0
+    gray[3, :4] = 1
+    patch = gray / 128.0
+    thr = threshold_otsu(patch, nbins=64)
+    assert thr == 1 / 128 and (patch == thr).sum() == 4
+    mask = patch_multiotsu_mask(gray, window=8, stride=8, nbins=64,
+                                classes=2)
+    np.testing.assert_array_equal(mask, gray <= 1)
+    np.testing.assert_array_equal(mask, patch <= thr)
+    # 3 classes: two occupied bins, skimage refuses the window: no crack
+    with pytest.raises(ValueError):
+        threshold_multiotsu(patch, classes=3, nbins=64)
+    assert not patch_multiotsu_mask(gray, window=8, stride=8,
+                                    nbins=64).any()
+
+
+def test_classes_3_is_the_default_and_unchanged():
+    gray = synthetic_gray(seed=12)
+    default = patch_multiotsu_mask(gray)
+    np.testing.assert_array_equal(default,
+                                  patch_multiotsu_mask(gray, classes=3))
+    np.testing.assert_array_equal(default, reference_mask(gray))
+    two = patch_multiotsu_mask(gray, classes=2)
+    assert (two != default).any()  # the option changes the mask
+    # the 2-class windows agree with skimage's threshold_otsu
+    np.testing.assert_array_equal(two, reference_mask(gray, classes=2))
 
 
 def test_threshold_map_paper_and_published_settings():
@@ -252,6 +214,10 @@ def test_threshold_map_paper_and_published_settings():
     np.testing.assert_array_equal(
         threshold_map(img, d=5, filter_on='color', channel_order='bgr'),
         reference_mask(gray))
+    # 2-class Otsu through the settings dict, as the generator passes it
+    settings = dict(d=5, filter_on='color', channel_order='bgr', classes=2)
+    np.testing.assert_array_equal(threshold_map(img, **settings),
+                                  reference_mask(gray, classes=2))
 
 
 def test_bilateral_and_gray_helpers():
@@ -289,6 +255,24 @@ def test_bad_arguments():
         patch_multiotsu_mask(gray, window=30, stride=8)
     with pytest.raises(ValueError):
         threshold_map(np.zeros((8, 8, 3), np.uint8), filter_on='both')
+    for classes in (1, 4, 0, True, '3', None):
+        with pytest.raises(ValueError, match='classes must be 2'):
+            patch_multiotsu_mask(gray, classes=classes)
+        with pytest.raises(ValueError, match='classes must be 2'):
+            threshold_map(np.zeros((8, 8, 3), np.uint8), classes=classes)
+
+
+def test_public_names_stay_importable():
+    """The batched (multi-)Otsu moved to multiotsu.py; the old import
+    paths re-export it."""
+    import mmcrack.pseudo_label as pseudo_label
+    for name in ('bilateral_filter', 'rgb_to_gray', 'patch_multiotsu_mask',
+                 'threshold_map', 'multiotsu_thresholds_batched',
+                 'otsu_thresholds_batched'):
+        assert name in thresholding.__all__ and name in pseudo_label.__all__
+        assert getattr(pseudo_label, name) is getattr(thresholding, name)
+    for name in ('multiotsu_thresholds_batched', 'otsu_thresholds_batched'):
+        assert getattr(thresholding, name) is getattr(multiotsu, name)
 
 
 def test_independent_of_torch_threads():
