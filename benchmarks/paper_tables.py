@@ -37,24 +37,24 @@ On a GPU with ImageNet weights, closer to the paper (see RESULTS.md):
         --wsv-config WSV_OED_B5_CONFIG --fsv-config FSV_OED_B5_CONFIG
 """
 import argparse
-import datetime
-import glob
 import json
 import os
 import os.path as osp
-import platform
 import shlex
 import time
 
-from mmcrack.apis.pipeline import (
-    REPO,
-    StageRunner,
-    file_key,
-    python_command,
+from protocol_stages import (
+    SHARED,
+    link_split,
+    machine_line,
+    replace_section,
+    score_labels_only,
+    utc_now,
 )
+
+from mmcrack.apis.pipeline import REPO, StageRunner, python_command
 from mmcrack.utils.checkpoints import find_checkpoint
 
-SHARED = osp.join(osp.dirname(REPO), 'shared', 'datasets')
 CLS_CONFIG = 'configs/classifier/resnet18-w32_1xb16-4e_crack-patch.py'
 WSV_CONFIG = 'configs/wsv/unet-s5-d16-w16_fcn_1xb4-1000i_crackmix-256x256_wsv.py'  # noqa: E501
 FSV_CONFIG = 'configs/unet/unet-s5-d16-w16_fcn_1xb4-1000i_crackmix-256x256.py'  # noqa: E501
@@ -106,34 +106,15 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def _link_split(src_root, prefix, src_split, dst_root, dst_split):
-    """Symlink ``src_root/{images,masks}/src_split/*`` into ``dst_root``
-    under ``prefix + stem`` (stems of the two sets would collide)."""
-    n = 0
-    for kind in ('images', 'masks'):
-        dst = osp.join(dst_root, kind, dst_split)
-        os.makedirs(dst, exist_ok=True)
-        for path in sorted(glob.glob(osp.join(src_root, kind, src_split,
-                                              '*'))):
-            link = osp.join(dst, prefix + osp.basename(path))
-            if not osp.lexists(link):
-                os.symlink(osp.abspath(path), link)
-            n += kind == 'images'
-    if n == 0:
-        raise FileNotFoundError(
-            f'{src_root}/images/{src_split}: no images (expected the layout '
-            'of ../shared/datasets/README.md)')
-    return n
-
-
 def build_mix(args, root):
+    """The combined data root (symlinks, stems prefixed by set)."""
     counts = dict(
-        train=_link_split(args.deepcrack, DC, 'train', root, 'train') +
-        _link_split(args.cfd, CFD, 'train', root, 'train') +
-        _link_split(args.cfd, CFD, 'val', root, 'train'),
-        val=_link_split(args.cfd, CFD, 'val', root, 'val'),
-        test=_link_split(args.deepcrack, DC, 'test', root, 'test') +
-        _link_split(args.cfd, CFD, 'test', root, 'test'))
+        train=link_split(args.deepcrack, DC, 'train', root, 'train') +
+        link_split(args.cfd, CFD, 'train', root, 'train') +
+        link_split(args.cfd, CFD, 'val', root, 'train'),
+        val=link_split(args.cfd, CFD, 'val', root, 'val'),
+        test=link_split(args.deepcrack, DC, 'test', root, 'test') +
+        link_split(args.cfd, CFD, 'test', root, 'test'))
     return counts
 
 
@@ -174,25 +155,15 @@ def main(argv=None):
     # labels only on the test images: the generator as a segmenter
     ckpt = find_checkpoint(osp.join(out, 'pipeline', 'classifier'))
     labels_test, folders = {}, {}
-    for preset, suffix in (('paper', ''), ('published_code', '_published')):
-        test_labels = osp.join(out, 'test_pseudo_labels' + suffix)
-        test_eval = test_labels + '_eval'
+    for preset in ('paper', 'published_code'):
         stage = f'labels_test ({preset})'
-        runner.run(stage, [
-            python_command('tools/generate_pseudo_labels.py',
-                           args.cls_config, ckpt,
-                           osp.join(data, 'images', 'test'), test_labels,
-                           '--preset', preset, '--device', args.device),
-            python_command('tools/analysis_tools/eval_crack.py', test_labels,
-                           osp.join(data, 'masks', 'test'), '--out',
-                           test_eval, '--labels', f'labels only ({preset})')
-        ], lambda: osp.isfile(osp.join(test_eval, 'metrics.json')),
-            key=dict(classifier=file_key(ckpt), config=args.cls_config,
-                     preset=preset))
+        stage_out = osp.join(out, f'labels_test_{preset}')
+        labels_test[preset] = score_labels_only(
+            runner, stage, args.cls_config, ckpt, data, stage_out,
+            args.device, preset)
         report['seconds'][stage] = runner.seconds()[stage]
-        with open(osp.join(test_eval, 'metrics.json')) as f:
-            labels_test[preset] = list(json.load(f)['methods'].values())[0]
-        folders[f'labels only ({preset} preset)'] = test_labels
+        folders[f'labels only ({preset} preset)'] = osp.join(stage_out,
+                                                             'labels')
     for name in ('WSV', 'FSV'):
         maps = osp.join(out, 'pipeline', f'{name.lower()}_maps', 'prob')
         if osp.isdir(maps):
@@ -288,14 +259,11 @@ def stage_minutes(seconds):
 
 def write_results(args, counts, report, labels_test, wall, pipeline,
                   breakdown=None):
-    from mmcrack.utils.file_io import atomic_write_bytes
     test = report['test']
     cls = report['classifier']
-    cpu = platform.processor() or platform.machine()
     lines = [
-        '# Results: the paper\'s combined protocol at CPU scale', '',
-        'Written by `benchmarks/paper_tables.py` '
-        f'({datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC).', '',
+        '## The paper\'s combined protocol at CPU scale', '',
+        f'Written by `benchmarks/paper_tables.py` ({utc_now()} UTC).', '',
         '**Protocol** (König et al., Table VI, without AEL which is not '
         f'available here): train on DeepCrack train + CFD train/val '
         f'({counts["train"]} images, patch labels only for WSV), test on '
@@ -314,9 +282,7 @@ def write_results(args, counts, report, labels_test, wall, pipeline,
             'off': 'once per epoch, without dihedral augmentation'
         }[args.cls_dihedral] +
         '.', '',
-        f'**Machine**: {platform.system()} {cpu}, {os.cpu_count()} cores, '
-        f'device `{args.device}`, OMP_NUM_THREADS='
-        f'{os.environ.get("OMP_NUM_THREADS", "unset")}. **Wall time**: '
+        f'**Machine**: {machine_line(args.device)}. **Wall time**: '
         f'{wall / 60:.1f} min for this invocation; the stage times below '
         f'(recorded when each stage ran) add up to '
         f'{stage_minutes(report["seconds"]):.1f} min.', '',
@@ -325,13 +291,14 @@ def write_results(args, counts, report, labels_test, wall, pipeline,
             f'--{k.replace("_", "-")} {v}' for k, v in (
                 ('cls_epochs', args.cls_epochs),
                 ('cls_dihedral', args.cls_dihedral),
-                ('seg_iters', args.seg_iters), ('device', args.device))),
+                ('seg_iters', args.seg_iters), ('device', args.device),
+                ('cls_config', args.cls_config))),
         '```', '',
-        '## Crack-patch classifier (test patches, crack class)', '',
+        '### Crack-patch classifier (test patches, crack class)', '',
         '| precision | recall | F1 |', '|---|---|---|',
         f'| {cls["precision"]:.4f} | {cls["recall"]:.4f} | '
         f'{cls["f1"]:.4f} |', '',
-        '## ODS / OIS / AP (thresholds 0.01..0.99)', '',
+        '### ODS / OIS / AP (thresholds 0.01..0.99)', '',
         '| method | ODS | OIS | AP |', '|---|---|---|---|'
     ]
     if report.get('pseudo_labels'):
@@ -352,11 +319,11 @@ def write_results(args, counts, report, labels_test, wall, pipeline,
         '', _assessment(test, labels_test['paper']), ''
     ]
     if breakdown:
-        lines += ['## Per test set', '',
+        lines += ['### Per test set', '',
                   'The same maps scored on each test set alone (the '
                   'darkness floors of docs/baselines.md are per set).', '']
         lines += breakdown_lines(breakdown) + ['']
-    lines += ['## Time per stage (s)', '',
+    lines += ['### Time per stage (s)', '',
               'Recorded when each stage ran (a resumed run reuses '
               'finished stages and their times).', '',
               '| stage | seconds |', '|---|---|']
@@ -364,7 +331,7 @@ def write_results(args, counts, report, labels_test, wall, pipeline,
     lines += ['', 'Pipeline command (stages and their own commands are in '
               '`OUT/pipeline/report.md`):', '', '```',
               ' '.join(shlex.quote(c) for c in pipeline[1:]), '```', '']
-    atomic_write_bytes(args.results, '\n'.join(lines).encode())
+    replace_section(args.results, 'combined', lines)
     print('\n'.join(lines))
 
 

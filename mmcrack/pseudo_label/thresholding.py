@@ -348,7 +348,9 @@ def threshold_map(img: np.ndarray,
         d, sigma_color, sigma_space: bilateral filter parameters.
         filter_on: ``'gray'`` — convert to grey, then filter (paper);
             ``'color'`` — filter the colour image, then convert (published
-            code, together with ``d=5`` and ``channel_order='bgr'``).
+            code, together with ``d=5`` and ``channel_order='bgr'``);
+            ``'none'`` — no bilateral filter (an ablation of the paper's
+            Table IV).
         channel_order: see :func:`rgb_to_gray`.
         window, stride, nbins, classes: see :func:`patch_multiotsu_mask`
             (``classes``: 3 = 3-class multi-Otsu, paper; 2 = Otsu).
@@ -366,7 +368,9 @@ def threshold_map(img: np.ndarray,
         gray = rgb_to_gray(
             bilateral_filter(img, d, sigma_color, sigma_space,
                              to_gray=False), channel_order)
+    elif filter_on == 'none':
+        gray = rgb_to_gray(img, channel_order)
     else:
-        raise ValueError(f"filter_on must be 'gray' or 'color', "
+        raise ValueError(f"filter_on must be 'gray', 'color' or 'none', "
                          f'got {filter_on!r}')
     return patch_multiotsu_mask(gray, window, stride, nbins, classes)

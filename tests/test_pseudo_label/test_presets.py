@@ -98,3 +98,51 @@ def test_label_output_rules():
     with pytest.raises(ValueError, match='min_crack_pixels'):
         LabelOutput.from_settings(dict(binarize=True, threshold=0.1,
                                        min_crack_pixels=-1))
+
+
+@pytest.mark.parametrize('preset,delta', [
+    ('ablation_no_bilateral', {'threshold.filter_on': 'none',
+                               'merge.bilateral': False}),
+    ('ablation_no_morphology', {'fusion.erosion_iters': 0,
+                                'merge.closing_iters': 0}),
+    ('ablation_otsu2', {'threshold.classes': 2}),
+])
+def test_ablation_presets_change_exactly_what_they_say(preset, delta):
+    assert _diff(_file('paper'), _file(preset)) == delta
+
+
+def test_ablation_steps_do_what_they_say():
+    """The switched-off steps are really off: the thresholding branch
+    without bilateral equals multi-Otsu of the plain grey image; merge
+    without bilateral and closing is the quantised product."""
+    import numpy as np
+
+    from mmcrack.datasets.synthetic import make_synthetic_sample
+    from mmcrack.pseudo_label.generator import merge_maps
+    from mmcrack.pseudo_label.thresholding import (
+        bilateral_filter,
+        patch_multiotsu_mask,
+        rgb_to_gray,
+        threshold_map,
+    )
+    img, _ = make_synthetic_sample(0, 3)
+    off = load_preset('ablation_no_bilateral')
+    np.testing.assert_array_equal(
+        threshold_map(img, **off['threshold']),
+        patch_multiotsu_mask(rgb_to_gray(img), 32, 8, 256, 3))
+    assert not np.array_equal(threshold_map(img, **off['threshold']),
+                              threshold_map(img,
+                                            **load_preset()['threshold']))
+    rng = np.random.default_rng(0)
+    loc = rng.random(img.shape[:2]).astype(np.float32)
+    mask = rng.random(img.shape[:2]) > 0.5
+    plain = merge_maps(loc, mask, **{**off['merge'], **load_preset(
+        'ablation_no_morphology')['merge'], 'bilateral': False})
+    np.testing.assert_array_equal(
+        plain, np.round(loc * mask * 255).astype(np.uint8) / np.float32(255))
+    two = load_preset('ablation_otsu2')['threshold']
+    np.testing.assert_array_equal(
+        threshold_map(img, **two),
+        patch_multiotsu_mask(
+            bilateral_filter(img, 2, 120.0, 120.0, to_gray=True), 32, 8,
+            256, 2))

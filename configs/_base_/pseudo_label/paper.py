@@ -18,10 +18,11 @@ pseudo_label_generator = dict(
     # mean of both maps, keep > 0.5, grey erosion 3x3 x 4
     fusion=dict(threshold=0.5, erosion_size=3, erosion_iters=4),
     # bilateral (d=2, sigma 120) on grey, 3-class multi-Otsu in 32 px
-    # windows at stride 8, crack where every covering window agrees
+    # windows at stride 8 (classes=2: plain Otsu, the paper's Table IV
+    # ablation), crack where every covering window agrees
     threshold=dict(d=2, sigma_color=120.0, sigma_space=120.0,
                    filter_on='gray', channel_order='rgb', window=32,
-                   stride=8, nbins=256),
+                   stride=8, nbins=256, classes=3),
     # product of both, bilateral again, closing 3x3 x 1
     merge=dict(bilateral=True, d=2, sigma_color=120.0, sigma_space=120.0,
                closing_size=3, closing_iters=1),

@@ -1,0 +1,179 @@
+"""Stages and helpers shared by the benchmark protocols (paper_tables.py,
+transfer_tables.py): data roots made of symlinks, scoring a trained
+classifier / WSV model on a test set, RESULTS.md sections.
+
+Every stage is an ordinary ``tools/*.py`` call run by
+:class:`mmcrack.apis.pipeline.StageRunner`, keyed on the checkpoints it
+reads, so a rerun reuses what is done.
+"""
+import datetime
+import glob
+import json
+import os
+import os.path as osp
+import platform
+import re
+
+import numpy as np
+
+from mmcrack.apis.pipeline import (
+    REPO,
+    file_key,
+    python_command,
+    read_test_metrics,
+    test_command,
+)
+
+SHARED = osp.join(osp.dirname(REPO), 'shared', 'datasets')
+
+
+def link_split(src_root, prefix, src_split, dst_root, dst_split,
+               stems=None):
+    """Symlink ``src_root/{images,masks}/src_split/*`` into ``dst_root``
+    under ``prefix + name``.
+
+    Args:
+        stems: only these stems (default all).
+
+    Returns:
+        the number of images linked.
+    """
+    n = 0
+    for kind in ('images', 'masks'):
+        dst = osp.join(dst_root, kind, dst_split)
+        os.makedirs(dst, exist_ok=True)
+        for path in sorted(glob.glob(osp.join(src_root, kind, src_split,
+                                              '*'))):
+            if stems is not None and \
+                    osp.splitext(osp.basename(path))[0] not in stems:
+                continue
+            link = osp.join(dst, prefix + osp.basename(path))
+            if not osp.lexists(link):
+                os.symlink(osp.abspath(path), link)
+            n += kind == 'images'
+    if n == 0:
+        raise FileNotFoundError(
+            f'{src_root}/images/{src_split}: no images (expected the layout '
+            'of ../shared/datasets/README.md)')
+    return n
+
+
+def split_stems(root, split):
+    """Sorted image stems of ``root/images/split``."""
+    return sorted(osp.splitext(f)[0]
+                  for f in os.listdir(osp.join(root, 'images', split))
+                  if not f.startswith('.'))
+
+
+def sample_stems(root, split, n, seed):
+    """``n`` stems of a split drawn without replacement by ``seed``
+    (sorted)."""
+    stems = split_stems(root, split)
+    if n > len(stems):
+        raise ValueError(f'{root}/images/{split} has {len(stems)} images, '
+                         f'{n} asked')
+    rng = np.random.default_rng(seed)
+    return sorted(rng.choice(stems, size=n, replace=False).tolist())
+
+
+def metrics_of(eval_dir):
+    """The first method's summary in an ``eval_crack.py --out`` folder."""
+    with open(osp.join(eval_dir, 'metrics.json')) as f:
+        return list(json.load(f)['methods'].values())[0]
+
+
+def score_labels_only(runner, stage, cls_config, cls_ckpt, test_root, out,
+                      device, preset='paper', split='test'):
+    """Pseudo-labels of the test images (the generator as a segmenter),
+    scored against the test masks. Returns the ODS / OIS / AP summary."""
+    labels, evaluation = osp.join(out, 'labels'), osp.join(out, 'eval')
+    runner.run(stage, [
+        python_command('tools/generate_pseudo_labels.py', cls_config,
+                       cls_ckpt, osp.join(test_root, 'images', split),
+                       labels, '--preset', preset, '--device', device),
+        python_command('tools/analysis_tools/eval_crack.py', labels,
+                       osp.join(test_root, 'masks', split), '--out',
+                       evaluation, '--labels', f'labels only ({preset})')
+    ], lambda: osp.isfile(osp.join(evaluation, 'metrics.json')),
+        key=dict(classifier=file_key(cls_ckpt), config=cls_config,
+                 preset=preset, test=osp.abspath(test_root)))
+    return metrics_of(evaluation)
+
+
+def score_model(runner, stage, config, ckpt, test_root, out, device,
+                split='test'):
+    """Crack maps of a segmentation checkpoint on the test images
+    (``tools/infer.py``), scored against the test masks."""
+    maps, evaluation = osp.join(out, 'maps'), osp.join(out, 'eval')
+    runner.run(stage, [
+        python_command('tools/infer.py', config, ckpt,
+                       osp.join(test_root, 'images', split), '--out', maps,
+                       *(['--device', device] if device != 'auto' else [])),
+        python_command('tools/analysis_tools/eval_crack.py',
+                       osp.join(maps, 'prob'),
+                       osp.join(test_root, 'masks', split), '--out',
+                       evaluation, '--labels', stage)
+    ], lambda: osp.isfile(osp.join(evaluation, 'metrics.json')),
+        key=dict(model=file_key(ckpt), config=config,
+                 test=osp.abspath(test_root)))
+    return metrics_of(evaluation)
+
+
+def score_darkness(runner, stage, test_root, out, split='test'):
+    """The darkness-map floor on a test set (docs/baselines.md)."""
+    maps, evaluation = osp.join(out, 'maps'), osp.join(out, 'eval')
+    runner.run(stage, [
+        python_command('tools/analysis_tools/baseline_maps.py',
+                       osp.join(test_root, 'images', split), maps),
+        python_command('tools/analysis_tools/eval_crack.py',
+                       osp.join(maps, 'darkness'),
+                       osp.join(test_root, 'masks', split), '--out',
+                       evaluation, '--labels', 'darkness')
+    ], lambda: osp.isfile(osp.join(evaluation, 'metrics.json')),
+        key=dict(test=osp.abspath(test_root)))
+    return metrics_of(evaluation)
+
+
+def score_classifier(runner, stage, cls_config, cls_ckpt, test_root, out,
+                     device, options=()):
+    """Patch P / R / F1 of a classifier on another data root's test split
+    (``tools/test.py``)."""
+    runner.run(stage, [
+        test_command(cls_config, cls_ckpt, out, test_root, device,
+                     ['test_dataloader.num_workers=0',
+                      'test_dataloader.persistent_workers=False',
+                      *options])
+    ], lambda: read_test_metrics(out) is not None,
+        key=dict(classifier=file_key(cls_ckpt), config=cls_config,
+                 test=osp.abspath(test_root)))
+    m = read_test_metrics(out)
+    return {k: m[k] for k in ('precision', 'recall', 'f1')}
+
+
+def machine_line(device):
+    """Machine, device and thread settings, for a results header."""
+    cpu = platform.processor() or platform.machine()
+    return (f'{platform.system()} {cpu}, {os.cpu_count()} cores, device '
+            f'`{device}`, OMP_NUM_THREADS='
+            f'{os.environ.get("OMP_NUM_THREADS", "unset")}')
+
+
+def utc_now():
+    return f'{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M}'
+
+
+def replace_section(path, name, lines):
+    """Write ``lines`` as section ``name`` of a markdown file: between
+    ``<!-- section: name -->`` and ``<!-- end: name -->`` (replaced when
+    there, appended otherwise); the rest of the file is kept."""
+    from mmcrack.utils.file_io import atomic_write_bytes
+    begin, end = f'<!-- section: {name} -->', f'<!-- end: {name} -->'
+    block = '\n'.join([begin, *lines, end])
+    text = open(path).read() if osp.isfile(path) else ''
+    pattern = re.compile(re.escape(begin) + r'.*?' + re.escape(end),
+                         re.DOTALL)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: block, text)
+    else:
+        text = (text.rstrip('\n') + '\n\n' if text else '') + block + '\n'
+    atomic_write_bytes(path, text.encode())
