@@ -14,7 +14,10 @@ class EfficientNetSkips(BaseModule):
 
     Wraps mmpretrain's ``EfficientNet`` (built through the registry, e.g.
     ``encoder=dict(type='mmpretrain.EfficientNet', arch='b5')``; any of
-    ``b0``..``b8``) and returns::
+    ``b0``..``b8``) or mmcrack's
+    :class:`~mmcrack.models.backbones.EfficientNetLite`
+    (``encoder=dict(type='EfficientNetLite', arch='lite0')``; ``lite0``..
+    ``lite2``, same module layout) and returns::
 
         (input, skip_s2, skip_s4, skip_s8, skip_s16, top_s32)
 
@@ -38,6 +41,14 @@ class EfficientNetSkips(BaseModule):
     (3, 16, 24, 48, 120, 1408), b3 (3, 24, 32, 48, 136, 1536), b4 (3, 24,
     32, 56, 160, 1792), b5 (3, 24, 40, 64, 176, 2048). :attr:`out_channels`
     holds the built values.
+
+    EfficientNet-Lite has the same taps — the expand conv + BN + ReLU6 of
+    ``layers[2..5][0]`` (Lite's ``_blocks.1/3/5/11._expand_conv`` of lite0)
+    and the 1280-channel head conv + BN + ReLU6 (``layers[6]``, Lite's
+    ``_conv_head``). Channels with ``'expand'``: lite0 and lite1 (3, 96,
+    144, 240, 672, 1280), lite2 (3, 96, 144, 288, 720, 1280); with
+    ``'block'``: lite0 and lite1 (3, 16, 24, 40, 112, 1280), lite2 (3, 16,
+    24, 48, 120, 1280). Lite keeps its head at 1280 for every width.
 
     mmpretrain's EfficientNet pads like TensorFlow ('same'), so every stride
     halves the size rounding up; the OED head matches sizes when
@@ -65,8 +76,9 @@ class EfficientNetSkips(BaseModule):
         assert skip_source in ('expand', 'block'), skip_source
         encoder = copy.deepcopy(dict(encoder))
         arch = encoder.get('arch', 'b0')
-        assert arch.startswith('b'), \
-            f'only EfficientNet b0..b8 are supported, got {arch}'
+        assert arch.startswith(('b', 'lite')), \
+            f'only EfficientNet b0..b8 and lite0..lite2 are supported, ' \
+            f'got {arch}'
         # taps are read by forward hooks; a checkpointed block would run its
         # expansion conv without grad, cutting the skip's gradient
         assert not (skip_source == 'expand' and encoder.get('with_cp')), \
