@@ -269,6 +269,8 @@ def test_grad_cam_of_random_weights_does_not(random_init):
 @pytest.mark.parametrize('name', [
     'efficientnet-lite0_1xb16-3e_crack-patch.py',
     'efficientnet-lite0_1xb16-4e_crack-patch.py',
+    'efficientnet-lite0_1xb16-3e_cfd-patch.py',
+    'efficientnet-lite0_1xb16-3e_deepcrack-patch.py',
 ])
 def test_classifier_config_builds_with_imagenet_weights(name):
     cfg = Config.fromfile(osp.join(REPO, 'configs', 'classifier', name))
