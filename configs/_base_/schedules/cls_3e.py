@@ -7,6 +7,8 @@ train_cfg = dict(by_epoch=True, max_epochs=3, val_interval=1)
 val_cfg = dict()
 test_cfg = dict()
 default_hooks = dict(
+    # oneDNN convolutions are faster on NHWC tensors (engine/hooks)
+    channels_last=dict(type='ChannelsLastHook'),
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),

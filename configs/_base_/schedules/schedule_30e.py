@@ -9,6 +9,8 @@ train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=30, val_interval=5)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(
+    # oneDNN convolutions are faster on NHWC tensors (engine/hooks)
+    channels_last=dict(type='ChannelsLastHook'),
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),

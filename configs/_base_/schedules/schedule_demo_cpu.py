@@ -8,6 +8,8 @@ train_cfg = dict(type='IterBasedTrainLoop', max_iters=400, val_interval=200)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(
+    # oneDNN convolutions are faster on NHWC tensors (engine/hooks)
+    channels_last=dict(type='ChannelsLastHook'),
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=20, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
