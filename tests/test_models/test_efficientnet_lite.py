@@ -16,6 +16,7 @@ import skimage.data
 import skimage.transform
 import torch
 import torch.nn.functional as F
+from conftest import REPO
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import CheckpointLoader
@@ -31,7 +32,6 @@ from mmcrack.models.utils.pretrained_weights import (
 from mmcrack.pseudo_label.localization import grad_cam_plus_plus
 from mmcrack.registry import CLS_MODELS, SEG_MODELS
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CAT, ESPRESSO = 285, 967
 
 

@@ -4,6 +4,7 @@ import os.path as osp
 
 import pytest
 import torch
+from conftest import REPO
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
@@ -15,7 +16,6 @@ from mmcrack.models.utils.pretrained_weights import (
     load_efficientnet_lite_state_dict,
 )
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 BASE = osp.join(REPO, 'configs', '_base_', 'models', 'oed_lite0.py')
 
 

@@ -7,8 +7,8 @@ import os.path as osp
 import sys
 
 import pytest
+from conftest import REPO
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(REPO, 'benchmarks'))
 import protocol_stages  # noqa: E402
 import transfer_tables  # noqa: E402
