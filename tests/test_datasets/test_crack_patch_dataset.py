@@ -192,13 +192,17 @@ def test_folder_source(tmp_path):
         for i in range(n):
             cv2.imwrite(str(tmp_path / name / f'{i}.png'),
                         np.full((40, 40, 3), 10 * i, np.uint8))
-    ds = CrackPatchDataset(source='folders', data_prefix=dict(
+    # files of patch_size are loaded as stored (more in
+    # test_crack_patch_folders.py)
+    ds = CrackPatchDataset(source='folders', patch_size=40, data_prefix=dict(
         img_path=str(tmp_path)), pipeline=[dict(type='LoadCrackPatch')])
-    assert sorted(ds.get_gt_labels().tolist()) == [0, 0, 0, 1, 1]
-    assert ds[0]['img'].shape == (40, 40, 3)
+    assert ds.get_gt_labels().tolist() == [1, 1, 0, 0, 0]
+    assert ds[1]['img'].shape == (40, 40, 3)
+    assert (ds[1]['img'] == 10).all() and (ds[4]['img'] == 20).all()
     for f in os.listdir(tmp_path / 'crack'):
         os.remove(tmp_path / 'crack' / f)
-    with pytest.raises(ValueError, match=r'class folder .*crack holds no'):
+    with pytest.raises(ValueError,
+                       match=r"class 'crack' folder .*crack holds no"):
         CrackPatchDataset(source='folders',
                           data_prefix=dict(img_path=str(tmp_path)))
 
