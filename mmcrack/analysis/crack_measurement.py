@@ -50,9 +50,20 @@ from typing import Dict, List, Optional, Tuple
 import cv2
 import numpy as np
 from scipy import ndimage as ndi
-from scipy.sparse import csgraph
 from skimage.morphology import skeletonize
 
+from .crack_components import (
+    binarize,
+    fill_small_holes,
+    group_components,
+)
+from .crack_geometry import (
+    orientation_class,
+    principal_angle,
+    simplified_length,
+    unit_vectors,
+    width_rays,
+)
 from .skeleton_graph import (
     junction_clusters,
     prune_spurs,
@@ -62,7 +73,6 @@ from .skeleton_graph import (
 
 __all__ = [
     'ORIENTATIONS', 'CSV_COLUMNS', 'MM_COLUMNS', 'Crack', 'CrackMap',
-    'binarize', 'group_components', 'orientation_class', 'fill_small_holes',
     'measure_cracks'
 ]
 
@@ -72,8 +82,6 @@ CSV_COLUMNS = ('image', 'crack_id', 'length_px', 'max_width_px',
                'junctions', 'endpoints', 'bbox_x', 'bbox_y', 'bbox_w',
                'bbox_h', 'angle_deg')
 MM_COLUMNS = ('length_mm', 'max_width_mm', 'mean_width_mm', 'area_mm2')
-EIGHT = np.ones((3, 3), bool)
-_RAY_STEP = 0.25
 _MEDIAN = 5  # px, running median of the width profile
 
 
@@ -149,185 +157,6 @@ class CrackMap:
         return [c.row(image, px_size) for c in self.cracks]
 
 
-def binarize(mask_or_prob: np.ndarray, threshold: float = 0.5) -> np.ndarray:
-    """Crack pixels of a mask or a probability map.
-
-    Args:
-        mask_or_prob: (H, W) one of
-            bool: the mask itself;
-            integer with values in {0, 1}: a 0/1 mask;
-            other integer (uint8 0..255): probability ``v / 255``;
-            float in [0, 1]: probability.
-        threshold: crack where probability >= threshold, in (0, 1]
-            (compared in float64, as the metrics and the inferencer do).
-
-    Returns:
-        bool (H, W).
-    """
-    arr = np.asarray(mask_or_prob)
-    if arr.ndim != 2:
-        raise ValueError(f'expected a 2-D (H, W) mask or probability map, '
-                         f'got shape {arr.shape}')
-    if not 0.0 < threshold <= 1.0:
-        raise ValueError(f'threshold must be in (0, 1], got {threshold}')
-    if arr.dtype == bool:
-        return arr.copy()
-    if arr.dtype.kind in 'iu':
-        if arr.size and (arr.min() < 0 or arr.max() > 255):
-            raise ValueError('integer maps must be 0/1 masks or 0..255 '
-                             f'probabilities, got {arr.min()}..{arr.max()}')
-        if arr.size == 0 or arr.max() <= 1:
-            return arr == 1
-        return arr.astype(np.float64) / 255.0 >= threshold
-    if arr.dtype.kind == 'f':
-        if not np.isfinite(arr).all() or (arr.size and (
-                arr.min() < 0 or arr.max() > 1)):
-            raise ValueError('probability maps must be finite and in [0, 1]')
-        return arr.astype(np.float64) >= threshold
-    raise ValueError(f'unsupported dtype {arr.dtype}')
-
-
-def group_components(mask: np.ndarray, bridge: float = 0) -> np.ndarray:
-    """Label the cracks of a mask: 8-connected components, and with
-    ``bridge > 0`` components whose gap is at most ``bridge`` px joined.
-
-    The gap between two components is the Euclidean distance between their
-    nearest pixel centres less one (on a row or a column, the number of
-    background pixels between them). Each component's neighbourhood is the
-    dilation of the component by a disc of radius ``bridge + 1`` (exact,
-    from its distance transform); it is used for grouping only.
-
-    Args:
-        mask: bool (H, W).
-        bridge: largest gap bridged, px (>= 0).
-
-    Returns:
-        int32 (H, W): 0 background, 1..N cracks in raster order of their
-        first pixels.
-    """
-    if bridge < 0:
-        raise ValueError(f'bridge must be >= 0, got {bridge}')
-    labels, count = ndi.label(np.asarray(mask, bool), structure=EIGHT)
-    if bridge == 0 or count < 2:
-        return labels.astype(np.int32)
-    reach = float(bridge) + 1.0
-    margin = int(np.ceil(reach))
-    h, w = labels.shape
-    pairs = []
-    for k, sl in enumerate(ndi.find_objects(labels), start=1):
-        r0, r1 = max(sl[0].start - margin, 0), min(sl[0].stop + margin, h)
-        c0, c1 = max(sl[1].start - margin, 0), min(sl[1].stop + margin, w)
-        crop = labels[r0:r1, c0:c1]
-        near = ndi.distance_transform_edt(crop != k) <= reach
-        for other in np.unique(crop[near & (crop > k)]):
-            pairs.append((k - 1, int(other) - 1))
-    if not pairs:
-        return labels.astype(np.int32)
-    from scipy import sparse
-    a, b = np.asarray(pairs).T
-    graph = sparse.coo_matrix((np.ones(len(a)), (a, b)), (count, count))
-    _, group = csgraph.connected_components(graph, directed=False)
-    # renumber groups in raster order of their first pixel
-    first = np.full(group.max() + 1, count, np.int64)
-    np.minimum.at(first, group, np.arange(count))
-    order = np.argsort(np.argsort(first))
-    lut = np.concatenate([[0], order[group] + 1]).astype(np.int32)
-    return lut[labels]
-
-
-def orientation_class(angle_deg: float, axis_tol_deg: float = 22.5,
-                      longitudinal_axis: str = 'y') -> str:
-    """Orientation class of a principal-axis angle.
-
-    Args:
-        angle_deg: degrees counter-clockwise from the image x axis (any
-            value; taken modulo 180).
-        axis_tol_deg: half width of the transverse and longitudinal bins,
-            degrees in (0, 45]. 22.5 bins each angle to the nearest of
-            0, 45, 90, 135 degrees (45 and 135 are ``diagonal``).
-        longitudinal_axis: the image axis that runs along the road,
-            ``'y'`` (default) or ``'x'``.
-
-    Returns:
-        ``'transverse'``, ``'longitudinal'`` or ``'diagonal'``.
-    """
-    if not 0 < axis_tol_deg <= 45:
-        raise ValueError(f'axis_tol_deg must be in (0, 45], got '
-                         f'{axis_tol_deg}')
-    if longitudinal_axis not in ('x', 'y'):
-        raise ValueError("longitudinal_axis must be 'x' or 'y', got "
-                         f'{longitudinal_axis!r}')
-    a = float(angle_deg) % 180.0
-    from_x = min(a, 180.0 - a)
-    along_x, along_y = ('transverse', 'longitudinal')
-    if longitudinal_axis == 'x':
-        along_x, along_y = along_y, along_x
-    if from_x <= axis_tol_deg:
-        return along_x
-    if abs(a - 90.0) <= axis_tol_deg:
-        return along_y
-    return 'diagonal'
-
-
-def _principal_angle(rows: np.ndarray, cols: np.ndarray) -> float:
-    if len(rows) < 2:
-        return 0.0
-    x = cols - cols.mean()
-    y = -(rows - rows.mean())  # y up, as displayed
-    cov = np.cov(np.stack([x, y]))
-    vals, vecs = np.linalg.eigh(cov)
-    vx, vy = vecs[:, np.argmax(vals)]
-    return float(np.degrees(np.arctan2(vy, vx)) % 180.0)
-
-
-def _rays(inside: np.ndarray, points: np.ndarray, dirs: np.ndarray,
-          max_len: float) -> np.ndarray:
-    """Distance from each point along its direction to where the bilinear
-    interpolation of ``inside`` (float (H, W), 1 crack) falls below 0.5.
-
-    Args:
-        points: float (N, 2) ``(row, col)``; dirs: float (N, 2) unit.
-    """
-    if len(points) == 0:
-        return np.zeros(0)
-    t = np.arange(0.0, max_len + _RAY_STEP, _RAY_STEP)
-    rr = points[:, :1] + dirs[:, :1] * t
-    cc = points[:, 1:] + dirs[:, 1:] * t
-    val = ndi.map_coordinates(inside, [rr.ravel(), cc.ravel()], order=1,
-                              mode='constant', cval=0.0).reshape(rr.shape)
-    below = val < 0.5
-    below[:, -1] = True
-    k = np.argmax(below, axis=1)
-    k = np.maximum(k, 1)
-    n = np.arange(len(points))
-    v0, v1 = val[n, k - 1], val[n, k]
-    frac = np.where(v0 > v1, (v0 - 0.5) / np.maximum(v0 - v1, 1e-12), 0.0)
-    return t[k - 1] + np.clip(frac, 0.0, 1.0) * _RAY_STEP
-
-
-def _polyline_length(points_rc: np.ndarray, closed: bool) -> float:
-    pts = points_rc[:, ::-1].astype(np.float32).reshape(-1, 1, 2)
-    if len(pts) < 2:
-        return 0.0
-    return float(cv2.arcLength(pts, closed))
-
-
-def _simplified_length(points_rc: np.ndarray, closed: bool,
-                       eps: float) -> float:
-    if len(points_rc) < 3 or eps <= 0:
-        return _polyline_length(points_rc, closed)
-    if not closed and (points_rc[0] == points_rc[-1]).all():
-        points_rc, closed = points_rc[:-1], True
-    pts = points_rc[:, ::-1].astype(np.int32).reshape(-1, 1, 2)
-    simple = cv2.approxPolyDP(pts, eps, closed).reshape(-1, 2)
-    return _polyline_length(simple[:, ::-1], closed)
-
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    n = np.linalg.norm(v, axis=-1, keepdims=True)
-    return np.where(n > 0, v / np.maximum(n, 1e-12), 0.0)
-
-
 @dataclass
 class _Measure:
     length: float
@@ -337,30 +166,6 @@ class _Measure:
     endpoints: int
     widest_rc: Tuple[int, int]
     skeleton: np.ndarray
-
-
-def fill_small_holes(mask: np.ndarray, max_hole_px: int) -> np.ndarray:
-    """Fill the holes of a mask (background regions, 4-connected, that do
-    not reach the border) of at most ``max_hole_px`` pixels.
-
-    Args:
-        mask: bool (H, W).
-        max_hole_px: largest hole filled, px (0: none).
-
-    Returns:
-        bool (H, W) (a copy).
-    """
-    mask = np.array(mask, bool)
-    if max_hole_px <= 0:
-        return mask
-    holes = ndi.binary_fill_holes(mask) & ~mask
-    labels, count = ndi.label(holes)
-    if count:
-        sizes = np.bincount(labels.ravel(), minlength=count + 1)
-        small = sizes <= max_hole_px
-        small[0] = False
-        mask |= small[labels]
-    return mask
 
 
 def _measure_mask(mask: np.ndarray, simplify_px: float, spur_factor: float,
@@ -394,7 +199,7 @@ def _measure_mask(mask: np.ndarray, simplify_px: float, spur_factor: float,
         else:
             ahead = pts[np.minimum(idx + k, n - 1)]
             back = pts[np.maximum(idx - k, 0)]
-        tangent = _unit(ahead - back)
+        tangent = unit_vectors(ahead - back)
         normal = np.stack([-tangent[:, 1], tangent[:, 0]], 1)
         # a junction pixel belongs to several paths: keep its first normal
         fresh = ~normals[br.nodes].any(axis=1)
@@ -403,8 +208,8 @@ def _measure_mask(mask: np.ndarray, simplify_px: float, spur_factor: float,
     pts = coords.astype(np.float64)
     width = np.zeros(graph.num_nodes)
     width[has_normal] = (
-        _rays(inside, pts[has_normal], normals[has_normal], max_len) +
-        _rays(inside, pts[has_normal], -normals[has_normal], max_len))
+        width_rays(inside, pts[has_normal], normals[has_normal], max_len) +
+        width_rays(inside, pts[has_normal], -normals[has_normal], max_len))
     # a chord longer than the inscribed disc allows ran along the crack
     # (a bent or noisy stretch), not across it
     width = np.minimum(width, 2.0 * edt[coords[:, 0], coords[:, 1]] + 1.0)
@@ -438,10 +243,10 @@ def _measure_mask(mask: np.ndarray, simplify_px: float, spur_factor: float,
         widest = 0 if graph.num_nodes else -1
         if widest < 0:
             return _Measure(0.0, 0.0, 0.0, 0, 0, (0, 0), sk)
-        dirs = _unit(np.array([[0, 1], [1, 0], [1, 1], [1, -1]], float))
+        dirs = unit_vectors(np.array([[0, 1], [1, 0], [1, 1], [1, -1]], float))
         p = np.repeat(pts[:1], 4, 0)
-        chords = (_rays(inside, p, dirs, max_len) +
-                  _rays(inside, p, -dirs, max_len))
+        chords = (width_rays(inside, p, dirs, max_len) +
+                  width_rays(inside, p, -dirs, max_len))
         max_width = mean_width = float(chords.min())
 
     # length: simplified paths, plus the end caps
@@ -451,7 +256,7 @@ def _measure_mask(mask: np.ndarray, simplify_px: float, spur_factor: float,
         if len(nodes) == 2 and not br.closed:
             length += steps[(int(min(nodes)), int(max(nodes)))]
         else:
-            length += _simplified_length(coords[nodes], br.closed,
+            length += simplified_length(coords[nodes], br.closed,
                                          simplify_px)
     ends = 0
     for br in branches:
@@ -464,8 +269,9 @@ def _measure_mask(mask: np.ndarray, simplify_px: float, spur_factor: float,
             ends += 1
             k = int(min(max(2, round(2 * edt[tuple(coords[end])])),
                         len(nodes) - 1))
-            direction = _unit(pts[end] - pts[nodes[-1 - k]])
-            tip = _rays(inside, pts[end:end + 1], direction[None], max_len)
+            direction = unit_vectors(pts[end] - pts[nodes[-1 - k]])
+            tip = width_rays(inside, pts[end:end + 1], direction[None],
+                             max_len)
             half = 0.5 * float(np.median(width[nodes[-1 - k:]]))
             length += float(tip[0]) - half
     r, c = coords[widest]
@@ -535,7 +341,7 @@ def measure_cracks(mask_or_prob: np.ndarray,
         rows, cols = np.nonzero(own)
         rows = rows + sl[0].start
         cols = cols + sl[1].start
-        angle = _principal_angle(rows.astype(float), cols.astype(float))
+        angle = principal_angle(rows.astype(float), cols.astype(float))
         crack_id = len(cracks) + 1
         out_labels[rows, cols] = crack_id
         sk = m.skeleton[pad:-pad, pad:-pad]
