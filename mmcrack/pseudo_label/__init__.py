@@ -4,6 +4,7 @@ Pure functions, one per step (``localization.py``, ``thresholding.py``,
 which uses the batched (multi-)Otsu of ``multiotsu.py``);
 ``mmcrack.pseudo_label.generator`` composes them. See docs/pseudo_labels.md.
 """
+from .affinity_walk import AffinityWalkLabelGenerator
 from .crf_label_generator import CRFLabelGenerator
 from .localization import (
                            extract_windows,
@@ -27,5 +28,5 @@ __all__ = [
     'upsample_map', 'grad_cam', 'grad_cam_plus_plus', 'fuse_localization',
     'bilateral_filter', 'rgb_to_gray', 'multiotsu_thresholds_batched',
     'otsu_thresholds_batched', 'patch_multiotsu_mask', 'threshold_map',
-    'CRFLabelGenerator'
+    'CRFLabelGenerator', 'AffinityWalkLabelGenerator'
 ]
