@@ -9,7 +9,7 @@
 _base_ = [
     '../_base_/models/efficientnet-lite0_crack_patch.py',
     '../_base_/datasets/crack_patch_folders.py',
-    '../_base_/schedules/cls_3e.py',
+    '../_base_/schedules/cls_cpu_4e.py',
     '../_base_/cls_runtime.py',
 ]
 data_root = 'data/concrete_crack_images'
@@ -18,6 +18,3 @@ concrete = dict(data_root=data_root, data_prefix=dict(img_path=''),
 train_dataloader = dict(dataset=dict(subset='train', **concrete))
 val_dataloader = dict(dataset=dict(subset='val', **concrete))
 test_dataloader = dict(dataset=dict(subset='val', **concrete))
-optim_wrapper = dict(optimizer=dict(_delete_=True, type='Adam', lr=1e-3))
-train_cfg = dict(max_epochs=4)
-param_scheduler = dict(step_size=3)
