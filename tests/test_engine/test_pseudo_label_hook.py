@@ -153,6 +153,30 @@ def test_extra_unlabelled_images_join_training(image_only_root, tiny_synthetic,
     assert len(runner.train_loop.dataloader.dataset) == 6
 
 
+def test_known_negatives_train_with_empty_masks(image_only_root, tmp_path):
+    root, ckpt = image_only_root
+    negatives = tmp_path / 'negatives'
+    negatives.mkdir()
+    for i in range(2):  # dark: the stand-in generator would call it crack
+        cv2.imwrite(str(negatives / f'n{i}.png'),
+                    np.full((64, 48, 3), 30, np.uint8))
+    cfg = _cfg(root, ckpt, tmp_path / 'w', tmp_path / 'calls')
+    cfg.custom_hooks[0]['negative_img_dirs'] = [str(negatives)]
+    runner = _train(cfg)
+    stats = [h for h in runner.hooks
+             if type(h).__name__ == 'PseudoLabelHook'][0].stats
+    assert stats['negatives'] == 2 and stats['kept'] == 4
+    assert _calls(tmp_path / 'calls') == 5  # negatives are not labelled
+    ds = runner.train_loop.dataloader.dataset
+    assert len(ds) == 6
+    infos = [d.get_data_info(i) for d in ds.datasets for i in range(len(d))]
+    neg = [x for x in infos if osp.dirname(x['img_path']) == str(negatives)]
+    assert len(neg) == 2
+    for info in neg:
+        label = cv2.imread(info['seg_map_path'], cv2.IMREAD_UNCHANGED)
+        assert label.shape == (64, 48) and label.max() == 0
+
+
 def test_without_hook_missing_masks_fail_clearly(image_only_root, tmp_path):
     root, ckpt = image_only_root
     cfg = _cfg(root, ckpt, tmp_path / 'w', tmp_path / 'calls')

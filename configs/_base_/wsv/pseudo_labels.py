@@ -20,6 +20,10 @@ classifier_checkpoint = \
 # folders of unlabelled images to pseudo-label and add to training (the
 # semi-supervised variant of the paper's Table V)
 extra_img_dirs = []
+# known negatives: folders of images known to hold no crack (e.g. those
+# labelled no_crack), trained with an empty mask as hard negatives; off in
+# the paper
+negative_img_dirs = []
 # ===========================================================================
 
 # the generator settings are `pseudo_label_generator` of the paper preset
@@ -28,6 +32,7 @@ extra_img_dirs = []
 # or --cfg-options pseudo_label_generator.output.threshold=0.1
 
 # WeaklySupervisedRunner fills the hook's generator, classifier_config,
-# classifier_checkpoint and extra_img_dirs from the variables above
+# classifier_checkpoint, extra_img_dirs and negative_img_dirs from the
+# variables above
 runner_type = 'WeaklySupervisedRunner'
 custom_hooks = [dict(type='PseudoLabelHook')]

@@ -26,6 +26,7 @@ Cache layout (``out_dir``, default ``{work_dir}/pseudo_labels``)::
 
     out_dir/<key>/train/<stem>.png        0/255 labels of the training images
     out_dir/<key>/extra<i>/<stem>.png     labels of extra image folder i
+    out_dir/<key>/negative<i>/<stem>.png  empty labels of known negatives
     out_dir/<key>/kept_<group>.txt        stems that pass the keep rule
     out_dir/manifest.json                 key, settings, counts (last run)
 
@@ -43,6 +44,7 @@ import os.path as osp
 import time
 from typing import List, Optional, Sequence
 
+import numpy as np
 from mmengine.dist import barrier, get_dist_info, is_main_process
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
@@ -55,9 +57,25 @@ from mmcrack.pseudo_label.label_folder import (
 )
 from mmcrack.pseudo_label.presets import build_generator
 from mmcrack.registry import HOOKS
-from mmcrack.utils.file_io import atomic_write_bytes, atomic_write_json
+from mmcrack.utils.file_io import (
+    atomic_write_bytes,
+    atomic_write_image,
+    atomic_write_json,
+    read_image,
+)
 
 MAIN_GROUP = 'train'
+NEGATIVE = 'negative'
+
+
+def write_empty_labels(items: Sequence[LabelItem], label_dir: str) -> None:
+    """An all-background 0/255 label (the image's size) for each known
+    negative that has none yet."""
+    for item in items:
+        path = label_path(label_dir, item)
+        if not osp.isfile(path):
+            h, w = read_image(item.path, 'grayscale').shape
+            atomic_write_image(path, np.zeros((h, w), np.uint8))
 
 
 def file_sha256(path: str, chunk: int = 1 << 20) -> str:
@@ -109,6 +127,11 @@ class PseudoLabelHook(Hook):
         extra_img_dirs (Sequence[str]): folders of unlabelled images to
             pseudo-label and add to training (semi-supervised variant, paper
             Table V).
+        negative_img_dirs (Sequence[str]): folders of images known to hold
+            no crack (e.g. the images labelled ``no_crack``): they train
+            with an empty mask, are not pseudo-labelled and pass the keep
+            rule — hard negatives (stains, joints, shadows). Empty (the
+            paper) by default.
         classifier_config, classifier_checkpoint (str, optional): set into
             ``generator``. ``WeaklySupervisedRunner`` fills them from the
             config's top-level ``classifier_config`` /
@@ -121,6 +144,7 @@ class PseudoLabelHook(Hook):
                  generator: dict,
                  out_dir: Optional[str] = None,
                  extra_img_dirs: Sequence[str] = (),
+                 negative_img_dirs: Sequence[str] = (),
                  classifier_config: Optional[str] = None,
                  classifier_checkpoint: Optional[str] = None):
         if not isinstance(generator, dict) or 'type' not in generator:
@@ -141,6 +165,7 @@ class PseudoLabelHook(Hook):
                 'write the soft maps.')
         self.out_dir = out_dir
         self.extra_img_dirs = list(extra_img_dirs)
+        self.negative_img_dirs = list(negative_img_dirs)
         self.stats = {}
 
     # -- steps ---------------------------------------------------------------
@@ -150,15 +175,23 @@ class PseudoLabelHook(Hook):
             path = dataset.get_data_info(i)['img_path']
             stem = osp.splitext(osp.basename(path))[0]
             items.append(LabelItem(f'{MAIN_GROUP}/{stem}', path))
-        for i, folder in enumerate(self.extra_img_dirs):
+        for group, folder in self._groups()[1:]:
             try:
                 extra = folder_items(folder)
             except ValueError as e:
-                raise ValueError(f'PseudoLabelHook: extra_img_dirs[{i}]: '
+                raise ValueError(f'PseudoLabelHook: {group} ({folder}): '
                                  f'{e}') from None
-            items += [LabelItem(f'extra{i}/{it.name}', it.path)
+            items += [LabelItem(f'{group}/{it.name}', it.path)
                       for it in extra]
         return items
+
+    def _groups(self):
+        """(group, folder) of the training images (folder None) and of
+        every extra and negative folder."""
+        return ([(MAIN_GROUP, None)] +
+                [(f'extra{i}', d) for i, d in enumerate(self.extra_img_dirs)]
+                + [(f'{NEGATIVE}{i}', d)
+                   for i, d in enumerate(self.negative_img_dirs)])
 
     def _build_generator(self, runner):
         ckpt = self.classifier_paths['classifier_checkpoint'] or \
@@ -199,8 +232,7 @@ class PseudoLabelHook(Hook):
         datasets = []
         if kept[MAIN_GROUP]:
             datasets.append(redirect(copy.deepcopy(ds_cfg), MAIN_GROUP))
-        for i, folder in enumerate(self.extra_img_dirs):
-            group = f'extra{i}'
+        for group, folder in self._groups()[1:]:
             if not kept[group]:
                 continue
             extra = copy.deepcopy(ds_cfg)
@@ -238,6 +270,8 @@ class PseudoLabelHook(Hook):
         key = cache_key(
             file_sha256(ckpt) if ckpt else '', generator.settings(), items)
         label_dir = osp.join(out_dir, key)
+        negatives = [it for it in items if it.name.startswith(NEGATIVE)]
+        items = [it for it in items if not it.name.startswith(NEGATIVE)]
         todo = [it for it in items
                 if not osp.isfile(label_path(label_dir, it))]
         # every rank lists the missing labels before any rank writes one,
@@ -252,16 +286,16 @@ class PseudoLabelHook(Hook):
             logger='current')
         made = label_images(generator, mine, label_dir,
                             progress=is_main_process())
+        if is_main_process():
+            write_empty_labels(negatives, label_dir)
         barrier()
         # every label now exists: this pass only reads them back
         summary = label_images(generator, items, label_dir, progress=False)
         output = generator.output
         del generator
 
-        groups = [MAIN_GROUP] + [f'extra{i}'
-                                 for i in range(len(self.extra_img_dirs))]
-        kept = {g: [] for g in groups}
-        for name in summary.kept:
+        kept = {g: [] for g, _ in self._groups()}
+        for name in summary.kept + [it.name for it in negatives]:
             group, stem = name.split('/', 1)
             kept[group].append(stem)
         if not summary.kept:
@@ -283,6 +317,7 @@ class PseudoLabelHook(Hook):
                 reused=len(items) - len(todo),
                 kept=len(summary.kept),
                 dropped=len(summary.dropped),
+                negatives=len(negatives),
                 min_crack_pixels=output.min_crack_pixels,
                 generation_seconds=made.seconds,
                 settings=json.loads(

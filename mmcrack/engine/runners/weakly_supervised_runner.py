@@ -13,9 +13,10 @@ plus ``PseudoLabelHook``. Before the Runner is built,
   by ground truth is not available to a weakly-supervised user, so the run
   ends with its last checkpoint;
 * the hook's ``generator``, ``classifier_config``,
-  ``classifier_checkpoint`` and ``extra_img_dirs`` default to the config's
-  top-level ``pseudo_label_generator``, ``classifier_config``,
-  ``classifier_checkpoint`` and ``extra_img_dirs`` (the "parameters that
+  ``classifier_checkpoint``, ``extra_img_dirs`` and ``negative_img_dirs``
+  default to the config's top-level variables ``pseudo_label_generator``,
+  ``classifier_config``, ``classifier_checkpoint``, ``extra_img_dirs`` and
+  ``negative_img_dirs`` (the "parameters that
   often need to be modified" at the top of the wsv layer), so a leaf config
   changes them by assigning the variable.
 
@@ -35,7 +36,8 @@ HOOK_ARGS_FROM_CONFIG = dict(
     generator='pseudo_label_generator',
     classifier_config='classifier_config',
     classifier_checkpoint='classifier_checkpoint',
-    extra_img_dirs='extra_img_dirs')
+    extra_img_dirs='extra_img_dirs',
+    negative_img_dirs='negative_img_dirs')
 
 
 def _images_only(dataset: dict) -> None:
