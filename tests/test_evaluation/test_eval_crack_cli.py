@@ -86,6 +86,35 @@ def test_cli_table_json_plot_and_compare(tmp_path, capsys):
     assert png is not None and png.shape[0] > 300
 
 
+
+def test_cli_report_page_and_flags(tmp_path):
+    """--out also writes index.html (rows in docs/report.md); --images adds
+    the photos; --no-report leaves the page out."""
+    pred_dir, gt_dir, pairs = write_set(str(tmp_path))
+    img_dir = tmp_path / 'img'
+    img_dir.mkdir()
+    for i, (_, gt) in enumerate(pairs):
+        cv2.imwrite(str(img_dir / f'im{i}.jpg'),
+                    np.dstack([gt * 100 + 50] * 3).astype(np.uint8))
+    tool = load_tool()
+    out = tmp_path / 'out'
+    tool.main([pred_dir, gt_dir, '--out', str(out), '--images',
+               str(img_dir)])
+    page = (out / 'index.html').read_text(encoding='utf-8')
+    assert page.count('<tr data-stem=') == 4
+    assert page.count('src="report/image/') == 4
+    assert (out / 'report' / 'image' / 'im3.jpg').is_file()
+    bare = tmp_path / 'bare'
+    tool.main([pred_dir, gt_dir, '--out', str(bare), '--no-report'])
+    assert (bare / 'metrics.json').is_file()
+    assert not (bare / 'index.html').exists()
+    assert not (bare / 'report').exists()
+    with pytest.raises(SystemExit):  # --images is for the page
+        tool.main([pred_dir, gt_dir, '--images', str(img_dir)])
+    with pytest.raises(FileNotFoundError, match='--images'):
+        tool.main([pred_dir, gt_dir, '--out', str(out), '--images',
+                   str(tmp_path / 'nowhere')])
+
 @pytest.mark.slow
 def test_cli_subprocess_on_real_masks(tmp_path):
     """Masks of the real DeepCrack test set used as their own predictions:
@@ -108,6 +137,7 @@ def test_cli_subprocess_on_real_masks(tmp_path):
     res = json.loads((tmp_path / 'o' / 'metrics.json').read_text())
     assert res['methods']['pred']['ODS'] == 1.0
     assert res['methods']['pred']['n_images'] == 5
+    assert (tmp_path / 'o' / 'index.html').is_file()
 
 
 def _bad(tmp_path, what):

@@ -2,12 +2,15 @@
 
     python tools/analysis_tools/eval_crack.py PRED_DIR GT_DIR [--out DIR]
     python tools/analysis_tools/eval_crack.py PRED_DIR GT_DIR \\
-        --compare OTHER_PRED_DIR ... --labels ours other ... --out DIR
+        --compare OTHER_PRED_DIR ... --labels ours other ... --out DIR \\
+        [--images IMG_DIR]
 
 PRED_DIR holds 8-bit grey images (0-255, read as v/255) or float .npy maps
 in [0, 1]; GT_DIR holds 0/255 masks; files are paired by stem. Prints a
-table and, with ``--out``, writes ``metrics.json`` and ``pr_curve.png`` (all
-methods on one plot, ODS point marked). Definitions: ``docs/metrics.md``.
+table and, with ``--out``, writes ``metrics.json``, ``pr_curve.png`` (all
+methods on one plot, ODS point marked) and ``index.html``, a page of every
+image worst first (photos from ``--images``; one page per method with
+``--compare``; ``docs/report.md``). Definitions: ``docs/metrics.md``.
 """
 import argparse
 import os.path as osp
@@ -27,6 +30,7 @@ from mmcrack.utils.file_io import (
     ensure_writable_dir,
     read_split_file,
 )
+from mmcrack.visualization import write_html_report
 
 
 def parse_args(argv=None):
@@ -57,7 +61,15 @@ def parse_args(argv=None):
     parser.add_argument('--split', default=None,
                         help='optional file of stems to evaluate (one a line)')
     parser.add_argument('--title', default=None, help='PR plot title')
-    return parser.parse_args(argv)
+    parser.add_argument('--images', default=None, metavar='IMG_DIR',
+                        help='input photos (paired by stem) shown in the '
+                        'report, index.html')
+    parser.add_argument('--no-report', action='store_true',
+                        help='write metrics.json and pr_curve.png only')
+    args = parser.parse_args(argv)
+    if args.images and not args.out:
+        parser.error('--images is for the report: give --out too')
+    return args
 
 
 def _labels(dirs, labels):
@@ -111,6 +123,8 @@ def main(argv=None):
     stems = read_split_file(args.split) if args.split else None
     if args.out:  # before evaluating anything
         ensure_writable_dir(args.out, '--out folder')
+    if args.images and not osp.isdir(args.images):
+        raise FileNotFoundError(f'--images folder not found: {args.images}')
     rows = []
     for label, d in zip(labels, dirs):
         summary = evaluate_folder(d, args.gt_dir, thresholds, args.f1_mode,
@@ -131,6 +145,13 @@ def main(argv=None):
         atomic_write_json(json_path, result)
         plot_pr_curves(rows, png_path, title=args.title)
         print(f'wrote {json_path} and {png_path}')
+        if not args.no_report:
+            pages = write_html_report(args.out, rows, args.gt_dir,
+                                      images=args.images,
+                                      mask_rule=args.mask_rule,
+                                      title=args.title)
+            print(f'wrote {pages[0]}' + (f' (+{len(pages) - 1} method '
+                                         'pages)' if len(pages) > 1 else ''))
     return rows
 
 
