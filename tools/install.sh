@@ -143,6 +143,39 @@ if "${PIP[@]}" show -q opencv-python >/dev/null 2>&1; then
     "${PIP[@]}" install -q --force-reinstall --no-deps opencv-python-headless
 fi
 
+# --- chromium (begin) ---
+# Headless Chromium for the browser test of the evaluation report
+# (tests/test_visualization/test_html_report.py, which skips without it):
+# Debian's package, installed with the rest of the environment when apt-get
+# can (as root). Never fails the install; MMCRACK_NO_CHROMIUM=1 skips it.
+install_chromium() (
+    if command -v chromium >/dev/null 2>&1; then
+        log "chromium: $(command -v chromium)"
+        exit 0
+    fi
+    if [ "${MMCRACK_NO_CHROMIUM:-0}" = 1 ]; then
+        log "chromium: not installed (MMCRACK_NO_CHROMIUM=1); the report's browser test will skip"
+        exit 0
+    fi
+    if ! command -v apt-get >/dev/null 2>&1 || [ "$(id -u)" != 0 ]; then
+        log "chromium: not found, and installing it needs apt-get as root; the browser test will skip" \
+            "(install Debian's package: apt-get install chromium)"
+        exit 0
+    fi
+    log "chromium: installing Debian's chromium for the report's browser test (apt-get, ~2 min)"
+    apt_log=$(mktemp)
+    trap 'rm -f "$apt_log"' EXIT
+    if { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; } \
+            >"$apt_log" 2>&1 && command -v chromium >/dev/null 2>&1; then
+        log "chromium: installed $(command -v chromium)"
+    else
+        tail -n 5 "$apt_log" >&2
+        log "chromium: apt-get failed (above); the install goes on, the browser test will skip"
+    fi
+)
+# --- chromium (end) ---
+install_chromium || log "chromium: skipped"
+
 log "checking imports"
 if ! "$VENV/bin/python" -c "$CHECK_IMPORTS"; then
     die "the environment in $VENV does not import; see the traceback above. \
