@@ -10,6 +10,13 @@ every command's output in ``OUT/logs/<stage>.log`` and shows a one-line
 progress (epoch / iteration of the total, ETA, pseudo-label counts) in the
 terminal while the stage runs.
 
+With ``audit=('masks',)`` every stage's Python processes record the paths
+they open or list that have a ``masks`` component (an audit hook installed
+through ``mmcrack/apis/stage_audit/sitecustomize.py`` on the stages'
+``PYTHONPATH``); the state
+keeps them per stage, so a report can say which stage read ground truth.
+Files opened by C code (OpenCV's ``imread``) are not seen.
+
 Helpers shared by the scripts: :func:`python_command`,
 :func:`train_command`, :func:`test_command` (command lines),
 :func:`file_key` (a stage key of input files), :func:`read_test_metrics`
@@ -115,11 +122,13 @@ class StageRunner:
     """
 
     def __init__(self, out_dir: str, name: str = 'pipeline',
-                 cwd: str = REPO):
+                 cwd: str = REPO, audit: Sequence[str] = ()):
         self.out = osp.abspath(out_dir)
         self.name = name
         self.cwd = cwd
+        self.audit = tuple(audit)
         os.makedirs(self.out, exist_ok=True)
+
         self.state_path = osp.join(self.out, 'pipeline_state.json')
         self.state: Dict[str, dict] = {}
         if osp.isfile(self.state_path):
@@ -162,11 +171,17 @@ class StageRunner:
         printed = []
         log_path = osp.join(self.out, 'logs', f'{stage}.log')
         os.makedirs(osp.dirname(log_path), exist_ok=True)
+        audit_log = osp.join(self.out, 'audit', f'{stage}.txt')
+        if self.audit:
+            os.makedirs(osp.dirname(audit_log), exist_ok=True)
+            if osp.exists(audit_log):
+                os.remove(audit_log)
         for cmd in commands:
             text = ' '.join(shlex.quote(str(c)) for c in cmd)
             printed.append(text)
             print(f'[{self.name}] {stage}: {text}', flush=True)
-            code = self._run_one(stage, cmd, log_path, max_epochs)
+            code = self._run_one(stage, cmd, log_path, max_epochs,
+                                 audit_log)
             if code != 0:
                 with open(log_path, errors='replace') as log:
                     tail = log.read()[-4000:]
@@ -179,6 +194,9 @@ class StageRunner:
         self.state[stage] = dict(seconds=round(time.time() - start, 2),
                                  commands=printed, finished=True,
                                  key=_jsonable(key))
+        if self.audit:
+            self.state[stage]['audited'] = list(self.audit)
+            self.state[stage]['audit_paths'] = _read_audit(audit_log)
         atomic_write_json(self.state_path, self.state)
         return True
 
@@ -194,9 +212,19 @@ class StageRunner:
         """Recorded command lines of every finished stage."""
         return {k: v['commands'] for k, v in self.state.items()}
 
-    def _run_one(self, stage, cmd, log_path, max_epochs) -> int:
+    def audit_paths(self, stage: str) -> Optional[List[str]]:
+        """The audited paths a finished stage opened or listed (None when
+        the stage ran without the audit)."""
+        return self.state.get(stage, {}).get('audit_paths')
+
+    def _run_one(self, stage, cmd, log_path, max_epochs, audit_log) -> int:
         env = dict(os.environ)
         env['PYTHONPATH'] = self.cwd + os.pathsep + env.get('PYTHONPATH', '')
+        if self.audit:
+            env['PYTHONPATH'] = AUDIT_SITE_DIR + os.pathsep + \
+                env['PYTHONPATH']
+            env['MMCRACK_AUDIT_LOG'] = audit_log
+            env['MMCRACK_AUDIT_NAMES'] = os.pathsep.join(self.audit)
         env.setdefault('PYTHON', sys.executable)
         env['PYTHONUNBUFFERED'] = '1'
         progress = _ProgressLine(stage)
@@ -219,6 +247,17 @@ class StageRunner:
             code = proc.wait()
         progress.close()
         return code
+
+
+#: Folder holding the ``sitecustomize`` module of the stage audit.
+AUDIT_SITE_DIR = osp.join(osp.dirname(osp.abspath(__file__)), 'stage_audit')
+
+
+def _read_audit(path: str) -> List[str]:
+    if not osp.isfile(path):
+        return []
+    with open(path) as f:
+        return sorted({line.strip() for line in f if line.strip()})
 
 
 def _jsonable(key):

@@ -97,3 +97,26 @@ def test_read_test_metrics_takes_the_newest_run(tmp_path):
 def test_markdown_table():
     assert markdown_table(['a', 'b'], [[0.12345, None], ['x', 3]]) == [
         '| a | b |', '|---|---|', '| 0.1235 | - |', '| x | 3 |']
+
+
+def test_audit_records_python_accesses_under_audited_folders(tmp_path):
+    masks, images = tmp_path / 'data' / 'masks', tmp_path / 'data' / 'images'
+    masks.mkdir(parents=True)
+    images.mkdir(parents=True)
+    (masks / 'a.png').write_bytes(b'x')
+    (images / 'a.png').write_bytes(b'x')
+    code = ('import os, sys; open(sys.argv[1], "rb").read(); '
+            'open(sys.argv[2], "rb").read(); os.listdir(sys.argv[3])')
+    reader = [sys.executable, '-c', code, str(images / 'a.png'),
+              str(masks / 'a.png'), str(masks)]
+    runner = StageRunner(str(tmp_path / 'run'), audit=('masks', ))
+    runner.run('reads', [reader], lambda: True)
+    assert runner.audit_paths('reads') == sorted(
+        [str(masks / 'a.png'), str(masks)])
+    clean = [sys.executable, '-c', code.split(';')[0] + '; '
+             + code.split(';')[1], str(images / 'a.png')]
+    runner.run('clean', [clean], lambda: True)
+    assert runner.audit_paths('clean') == []
+    plain = StageRunner(str(tmp_path / 'run2'))
+    plain.run('reads', [reader], lambda: True)
+    assert plain.audit_paths('reads') is None

@@ -41,3 +41,47 @@ def test_pipeline_smoke_and_resume(tmp_path):
     with open(osp.join(out, 'report.json')) as f:
         again = json.load(f)
     assert again['test'] == report['test']
+
+
+@pytest.mark.slow
+def test_weak_label_pipeline_reads_no_mask(tmp_path):
+    """Class folders + unlabelled photos + a scored test set: the classifier
+    and WSV stages open and list no file under any masks folder (audited in
+    their processes), known negatives join the WSV training, and the test
+    masks are read only by the scoring stages."""
+    import shutil
+    out = str(tmp_path / 'weak')
+    run_tool(['tools/run_pipeline.py', '--smoke', '--classification',
+              '--known-negatives', '--out', out, '--device', 'cpu'])
+    with open(osp.join(out, 'report.json')) as f:
+        report = json.load(f)
+    assert report['weak_labels'] is True
+    access = report['mask_paths_accessed']
+    assert access['classifier'] == [] and access['wsv'] == []
+    assert access['report'] and all('/masks/test' in p
+                                    for p in access['report'])
+    with open(osp.join(out, 'wsv', 'pseudo_labels', 'manifest.json')) as f:
+        manifest = json.load(f)
+    assert manifest['negatives'] > 0
+    for key in ('ODS', 'OIS', 'AP'):
+        assert 0.0 <= report['test']['WSV'][key] <= 1.0
+    assert report['pseudo_labels'] is None  # no training masks to judge
+    text = open(osp.join(out, 'report.md')).read()
+    assert 'No mask file was opened or listed by `classifier` or `wsv`' \
+        in text
+    # the same classifier data given by path, with unreadable masks beside
+    # the photos, and no test set: nothing is scored, nothing is read
+    data = osp.join(out, 'data')
+    photos = tmp_path / 'site' / 'photos'
+    shutil.copytree(osp.join(data, 'images', 'train'), photos)
+    (tmp_path / 'site' / 'masks').mkdir()
+    for name in __import__('os').listdir(photos):
+        (tmp_path / 'site' / 'masks' / name).write_bytes(b'not a png')
+    out2 = str(tmp_path / 'weak2')
+    run_tool(['tools/run_pipeline.py', '--smoke', '--out', out2, '--device',
+              'cpu', '--cls-data', osp.join(data, 'classification'),
+              '--images', str(photos)])
+    with open(osp.join(out2, 'report.json')) as f:
+        second = json.load(f)
+    assert second['test'] == {}
+    assert all(v == [] for v in second['mask_paths_accessed'].values())
