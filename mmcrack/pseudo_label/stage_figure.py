@@ -4,10 +4,13 @@ import io
 
 import numpy as np
 
-#: (stage key, panel title), in display order after the input.
-PANELS = (('patch', 'patch classification'), ('cam', 'Grad-CAM++'),
+#: (stage key, panel title), in display order after the input: the paper
+#: generator's stages, then those of the comparison generators.
+PANELS = (('patch', 'patch classification'),
+          ('cam', 'class activation map'),
           ('localization', 'fused localisation'),
-          ('threshold', 'patch multi-Otsu'))
+          ('threshold', 'patch multi-Otsu'), ('walk', 'random walk'),
+          ('crf_prob', 'CRF posterior'))
 
 
 def stage_figure(img_rgb: np.ndarray, stages: dict,
@@ -16,9 +19,8 @@ def stage_figure(img_rgb: np.ndarray, stages: dict,
 
     Args:
         img_rgb: uint8 (H, W, 3) RGB input.
-        stages: float (H, W) maps in [0, 1] by stage key (``patch``,
-            ``cam``, ``localization``, ``threshold``; missing ones are left
-            out).
+        stages: float (H, W) maps in [0, 1] by stage key (those of
+            :data:`PANELS`; missing ones are left out).
         label: (H, W) pseudo-label in {0, 1}.
     """
     import matplotlib

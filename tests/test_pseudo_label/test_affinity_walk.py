@@ -20,20 +20,22 @@ from mmcrack.datasets.synthetic import (
     SyntheticCrackConfig,
     write_synthetic_dataset,
 )
-from mmcrack.pseudo_label.affinity_walk import (
+from mmcrack.pseudo_label.affinity_net import (
     IGNORE,
-    AffinityWalkLabelGenerator,
     PixelAffinityNet,
-    affinity_loss,
-    affinity_targets,
-    confident_regions,
     load_affinity_net,
     neighbour_offsets,
     pair_affinities,
     random_walk,
     save_affinity_net,
+)
+from mmcrack.pseudo_label.affinity_training import (
+    affinity_loss,
+    affinity_targets,
+    confident_regions,
     train_affinity_net,
 )
+from mmcrack.pseudo_label.affinity_walk import AffinityWalkLabelGenerator
 from mmcrack.pseudo_label.crf_label_generator import CRFLabelGenerator
 from mmcrack.pseudo_label.presets import load_preset
 from mmcrack.utils.file_io import read_image
