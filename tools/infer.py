@@ -1,12 +1,17 @@
 """Crack maps for images with a trained segmentation model.
 
     python tools/infer.py CONFIG CKPT IMG_OR_DIR --out DIR [--threshold T]
-        [--device cpu|cuda] [--slide CROP STRIDE]
+        [--device cpu|cuda] [--slide CROP STRIDE] [--tile SIZE]
+        [--overlap PX]
         [--measure [--px-size MM] [--min-length PX]]
 
 Writes DIR/prob/<stem>.png (probability x 255), DIR/mask/<stem>.png (0/255
 at the threshold: given, else the ODS threshold stored with the checkpoint's
-validation, else 0.5) and DIR/overlay/<stem>.jpg. With --measure, also
+validation, else 0.5) and DIR/overlay/<stem>.jpg. Images with a side
+larger than --tile (default 1024 px; 0: never) are predicted in tiles
+overlapping by --overlap px (default 64), blended without seams (memory:
+one tile's activations plus the image's map; docs/large_images.md). With
+--measure, also
 DIR/measure/: each crack's length, width, orientation and branching
 (cracks.csv, summary/, overlay/; see docs/measurement.md).
 """
@@ -19,6 +24,7 @@ from mmcrack.analysis.folder_measure import (
     measure_folder,
 )
 from mmcrack.apis import CrackInferencer
+from mmcrack.apis.tiled_prediction import tile_starts
 from mmcrack.utils.file_io import NotWritableError, ensure_writable_dir
 
 
@@ -32,7 +38,14 @@ def parse_args():
     parser.add_argument('--device', help='cpu, cuda, cuda:N (default: auto)')
     parser.add_argument('--slide', type=int, nargs=2,
                         metavar=('CROP', 'STRIDE'),
-                        help='sliding-window inference for large images')
+                        help="mmseg's sliding-window test mode")
+    parser.add_argument('--tile', type=int, default=1024, metavar='SIZE',
+                        help='predict images with a side larger than SIZE '
+                        'px in blended SIZE x SIZE tiles (default 1024; 0: '
+                        'always whole images)')
+    parser.add_argument('--overlap', type=int, default=64, metavar='PX',
+                        help='pixels shared by neighbouring tiles '
+                        '(default 64)')
     parser.add_argument('--measure', action='store_true',
                         help='measure each crack of the masks '
                         '(DIR/measure/cracks.csv, summary/, overlay/)')
@@ -53,10 +66,16 @@ def main():
                                   min_length=args.min_length)
         except ValueError as e:
             sys.exit(f'infer: error: {e}')
-    inferencer = CrackInferencer(args.config, args.checkpoint, args.device,
-                                 args.threshold,
-                                 tuple(args.slide) if args.slide else None)
-    results = inferencer(args.inputs, out_dir=args.out)
+    if args.tile:  # check the tile sizes before loading the model
+        try:
+            tile_starts(args.tile + 1, args.tile, args.overlap)
+        except ValueError as e:
+            sys.exit(f'infer: error: --tile/--overlap: {e}')
+    inferencer = CrackInferencer(
+        args.config, args.checkpoint, args.device, args.threshold,
+        tuple(args.slide) if args.slide else None, tile=args.tile,
+        overlap=args.overlap)
+    results = inferencer(args.inputs, out_dir=args.out, return_maps=False)
     print(f'\n{len(results)} image(s) -> {args.out} (threshold '
           f'{inferencer.threshold:.2f}, {inferencer.threshold_source})')
     if args.measure:  # the written masks, at the inferencer's threshold
