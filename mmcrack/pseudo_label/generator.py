@@ -136,8 +136,15 @@ class PseudoLabelGenerator:
             name under ``configs/_base_/pseudo_label/`` or a config file.
         patch, cam, fusion, threshold, merge, output (dict): settings per
             step, merged field by field into the preset's.
-        tile_size (int, optional): images with a side larger than this are
-            processed in independent tiles of at most this size.
+        tile_size (int or (int, int), optional): images with a side larger
+            than ``size`` are processed in tiles of at most ``size`` px. An
+            int: independent, abutting tiles (the paper's advice; each tile
+            normalises its own Grad-CAM, so labels can change abruptly at a
+            tile border). ``(size, overlap)``: tiles overlapping by at least
+            ``overlap`` px, every map blended with weights that fall to near
+            0 at each tile border (:mod:`mmcrack.apis.tiled_prediction`; no
+            jumps at tile borders, docs/large_images.md); ``size`` at least
+            ``max(patch.size, threshold.window)``.
         channels_last (bool): run the classifier in channels-last memory.
     """
 
@@ -210,6 +217,26 @@ class PseudoLabelGenerator:
             stages.update(threshold=mask.astype(np.float32), merged=merged)
         return merged
 
+    def _blended_tiles(self, img: np.ndarray, tile: int, overlap: int,
+                       min_side: int, stages: Optional[dict]) -> np.ndarray:
+        """Merged map (H, W) float32 of overlapping tiles, blended; the
+        stages blended alike into ``stages``."""
+        from mmcrack.apis.tiled_prediction import predict_tiled_maps
+        if tile < min_side:
+            raise ValueError(f'tile_size {tile} is smaller than the patch / '
+                             f'threshold window ({min_side} px)')
+
+        def predict(part):
+            part_stages = {} if stages is not None else None
+            merged = self._tile(part, part_stages)
+            return dict(part_stages or {}, soft=merged)
+
+        maps = predict_tiled_maps(predict, img, tile, overlap)
+        soft = maps.pop('soft')
+        if stages is not None:
+            stages.update(maps)
+        return soft
+
     def __call__(self, img: np.ndarray, return_stages: bool = False,
                  name: str = 'image') -> PseudoLabel:
         """Pseudo-label of one image.
@@ -231,10 +258,14 @@ class PseudoLabelGenerator:
                                      cv2.BORDER_REFLECT_101 if min(h, w) > 1
                                      else cv2.BORDER_REPLICATE)
         stages = {} if return_stages else None
-        tile = s['tile_size']
+        tile, overlap = s['tile_size'], None
+        if isinstance(tile, (list, tuple)):  # (size, overlap): blended
+            tile, overlap = (int(v) for v in tile)
         H, W = img.shape[:2]
         if tile is None or (H <= tile and W <= tile):
             soft = self._tile(img, stages)
+        elif overlap is not None:
+            soft = self._blended_tiles(img, tile, overlap, min_side, stages)
         else:
             soft = np.zeros((H, W), np.float32)
             tile_stages = {} if return_stages else None
