@@ -168,8 +168,13 @@ def run_case(case: dict) -> dict:
 
 
 def memory_part(args) -> None:
+    with tempfile.TemporaryDirectory(prefix='bench_large_') as work:
+        rows = measure_cases(args, work)
+    print_table(args, rows)
+
+
+def measure_cases(args, work: str) -> list:
     import cv2
-    work = tempfile.mkdtemp(prefix='bench_large_')
     checkpoint = args.checkpoint or random_checkpoint(
         args.config, osp.join(work, 'random_unet.pth'))
     rows = []
@@ -197,6 +202,10 @@ def memory_part(args) -> None:
         os.remove(npy)
         if osp.exists(png):
             os.remove(png)
+    return rows
+
+
+def print_table(args, rows: list) -> None:
     print(f'\nU-Net {osp.basename(args.config)}, tile {args.tile} overlap '
           f'{args.overlap}, device {args.device}, {args.threads} thread(s), '
           f'{platform.processor() or platform.machine()}\n')
