@@ -1,3 +1,4 @@
+import glob
 import os
 import os.path as osp
 import subprocess
@@ -152,3 +153,45 @@ class record_file_access:
     def __exit__(self, *exc):
         FileAccessLog.active = None
         return False
+
+
+def load_tool(relpath: str):
+    """The module of a script, e.g. ``load_tool('tools/run_pipeline.py')``
+    (to call its ``main(argv)`` or read its constants in-process)."""
+    import importlib.util
+    name = '_tool_' + relpath.replace('/', '_').replace('.py', '')
+    spec = importlib.util.spec_from_file_location(name, osp.join(REPO,
+                                                                 relpath))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def write_fake_split_set(root: str, splits: dict) -> None:
+    """``root/{images,masks}/<split>/<stem>.{jpg,png}`` files whose text is
+    ``images<stem>`` / ``masks<stem>`` (layout tests, no decoding)."""
+    for split, stems in splits.items():
+        for kind, ext in (('images', '.jpg'), ('masks', '.png')):
+            os.makedirs(osp.join(root, kind, split), exist_ok=True)
+            for stem in stems:
+                with open(osp.join(root, kind, split, stem + ext), 'w') as f:
+                    f.write(kind + stem)
+
+
+#: real images of ../shared/datasets (empty when the folder is absent)
+REAL_IMAGES = sorted(
+    glob.glob(osp.join(SHARED_DATASETS, '*', 'images', '*',
+                                     '*.jpg')))
+needs_real_images = pytest.mark.skipif(
+    not REAL_IMAGES, reason='no images under shared/datasets')
+
+
+@pytest.fixture(scope='session')
+def classifier(tmp_path_factory):
+    """(config, checkpoint) of an untrained narrow ResNet-18 crack-patch
+    classifier (:func:`make_tiny_classifier`), shared by the generator
+    tests; torch runs single-threaded from then on (the tests compare
+    outputs bit for bit)."""
+    import torch
+    torch.set_num_threads(1)
+    return make_tiny_classifier(tmp_path_factory.mktemp('classifier'))

@@ -1,21 +1,16 @@
 """Small synthetic files for the dataset converter tests."""
-import importlib.util
 import json
 import os
 import os.path as osp
 
 import cv2
 import numpy as np
-from conftest import REPO
 
 
 def tool(name):
     """The module of tools/dataset_converters/<name>.py (for main(argv))."""
-    path = osp.join(REPO, 'tools', 'dataset_converters', name + '.py')
-    spec = importlib.util.spec_from_file_location(f'_conv_{name}', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from conftest import load_tool
+    return load_tool(f'tools/dataset_converters/{name}.py')
 
 
 def image(h, w, seed):

@@ -1,5 +1,4 @@
 """tools/analysis_tools/eval_crack.py and mmcrack.evaluation.folder_eval."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -17,10 +16,8 @@ TOOL = osp.join(REPO, 'tools', 'analysis_tools', 'eval_crack.py')
 
 
 def load_tool():
-    spec = importlib.util.spec_from_file_location('eval_crack_tool', TOOL)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    from conftest import load_tool as load
+    return load('tools/analysis_tools/eval_crack.py')
 
 
 def write_set(root, seed=0, n=4, npy=False):

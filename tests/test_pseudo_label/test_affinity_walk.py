@@ -2,7 +2,6 @@
 random walk against a dense oracle, confident regions, targets, loss,
 training, the generator and the CLI preset."""
 import dataclasses
-import importlib.util
 import math
 import os
 import os.path as osp
@@ -12,8 +11,6 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from conftest import REPO
-from conftest import make_tiny_classifier as _classifier
 
 import mmcrack  # noqa: F401
 from mmcrack.datasets.synthetic import (
@@ -43,12 +40,6 @@ from mmcrack.utils.file_io import read_image
 #: CRF settings that keep thin cracks (the reference ones smooth them away)
 THIN_CRF = dict(gaussian_compat=1.0, bilateral_sxy=10.0, bilateral_srgb=5.0,
                 bilateral_compat=5.0)
-
-
-@pytest.fixture(scope='module')
-def classifier(tmp_path_factory):
-    torch.set_num_threads(1)
-    return _classifier(tmp_path_factory.mktemp('cls'))
 
 
 def test_offsets():
@@ -273,11 +264,8 @@ def test_generate_tool_with_the_preset(classifier, trained, thin_cracks,
     root = thin_cracks[0]
     img_dir = tmp_path / 'imgs'
     shutil.copytree(osp.join(root, 'images', 'train'), img_dir)
-    spec = importlib.util.spec_from_file_location(
-        'generate_pseudo_labels',
-        osp.join(REPO, 'tools', 'generate_pseudo_labels.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    from conftest import load_tool
+    tool = load_tool('tools/generate_pseudo_labels.py')
     summary = tool.main([*classifier, str(img_dir), str(tmp_path / 'out'),
                          '--preset', 'affinity_walk', '--save-stages',
                          '--cfg-options', f'affinity.checkpoint={path}',

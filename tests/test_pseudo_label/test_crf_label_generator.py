@@ -1,7 +1,6 @@
 """CRFLabelGenerator (CRF labels): Grad-CAM -> dense CRF -> binary label;
 its preset, the CLI (--preset crf) and a weakly-supervised config."""
 import dataclasses
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -10,7 +9,6 @@ import shutil
 import cv2
 import numpy as np
 import pytest
-import torch
 from conftest import REPO
 from conftest import make_tiny_classifier as _classifier
 from mmengine.config import Config
@@ -31,12 +29,6 @@ CRF_PRESET = osp.join(REPO, 'configs', '_base_', 'pseudo_label', 'crf.py')
 WSV_CRF = osp.join(
     REPO, 'configs', 'wsv',
     'unet-s5-d16_fcn_1xb4-400i_synthetic-256x256_wsv-crf.py')
-
-
-@pytest.fixture(scope='module')
-def classifier(tmp_path_factory):
-    torch.set_num_threads(1)
-    return _classifier(tmp_path_factory.mktemp('cls'))
 
 
 @pytest.fixture(scope='module')
@@ -138,12 +130,8 @@ def test_grey_input_and_small_image(generator):
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location(
-        'generate_pseudo_labels',
-        osp.join(REPO, 'tools', 'generate_pseudo_labels.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from conftest import load_tool
+    return load_tool('tools/generate_pseudo_labels.py')
 
 
 def test_generate_tool_with_the_crf_preset(classifier, generator,

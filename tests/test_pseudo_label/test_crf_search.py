@@ -8,9 +8,7 @@ import os.path as osp
 import cv2
 import numpy as np
 import pytest
-import torch
 from conftest import REPO, run_tool
-from conftest import make_tiny_classifier as _classifier
 
 import mmcrack  # noqa: F401
 from mmcrack.pseudo_label.crf_label_generator import CRFLabelGenerator
@@ -33,12 +31,6 @@ from mmcrack.utils.file_io import read_image
 
 TOOL = 'tools/analysis_tools/crf_grid_search.py'
 CRF_PRESET = osp.join(REPO, 'configs', '_base_', 'pseudo_label', 'crf.py')
-
-
-@pytest.fixture(scope='module')
-def classifier(tmp_path_factory):
-    torch.set_num_threads(1)
-    return _classifier(tmp_path_factory.mktemp('cls'))
 
 
 @pytest.fixture(scope='module')
@@ -196,11 +188,8 @@ def test_tool_writes_the_same_preset_for_the_same_seed(classifier,
 
 def test_tool_refuses_a_generator_without_a_crf(classifier, tiny_synthetic,
                                                 tmp_path):
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('crf_grid_search',
-                                                  osp.join(REPO, TOOL))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    from conftest import load_tool
+    tool = load_tool(TOOL)
     with pytest.raises(SystemExit, match='not a CRF-label generator'):
         tool.main([*classifier, tiny_synthetic, '--preset', 'paper',
                    '--out', str(tmp_path / 'x.py')])

@@ -1,5 +1,4 @@
 """tools/generate_pseudo_labels.py: outputs, resume, bad images, presets."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -8,17 +7,12 @@ import shutil
 import cv2
 import numpy as np
 import pytest
-from conftest import REPO
 from conftest import make_tiny_classifier as _classifier
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location(
-        'generate_pseudo_labels',
-        osp.join(REPO, 'tools', 'generate_pseudo_labels.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from conftest import load_tool
+    return load_tool('tools/generate_pseudo_labels.py')
 
 
 @pytest.fixture(scope='module')

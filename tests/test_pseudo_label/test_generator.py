@@ -3,7 +3,6 @@ import warnings
 
 import numpy as np
 import pytest
-import torch
 from conftest import make_tiny_classifier as _classifier
 
 import mmcrack  # noqa: F401
@@ -18,12 +17,6 @@ from mmcrack.pseudo_label.presets import load_preset
 from mmcrack.pseudo_label.thresholding import threshold_map
 
 DEFAULTS = load_preset('paper')
-
-
-@pytest.fixture(scope='module')
-def classifier(tmp_path_factory):
-    torch.set_num_threads(1)
-    return _classifier(tmp_path_factory.mktemp('cls'))
 
 
 @pytest.fixture(scope='module')

@@ -1,11 +1,9 @@
 """Batched Otsu / 3-class multi-Otsu: bit-exact against scikit-image."""
-import glob
-import os.path as osp
 
 import cv2
 import numpy as np
 import pytest
-from conftest import SHARED_DATASETS
+from conftest import REAL_IMAGES, needs_real_images
 from skimage.filters import threshold_multiotsu, threshold_otsu
 
 from mmcrack.pseudo_label import (
@@ -14,11 +12,7 @@ from mmcrack.pseudo_label import (
     otsu_thresholds_batched,
 )
 
-REAL_IMAGES = sorted(
-    glob.glob(osp.join(SHARED_DATASETS, 'CFD', 'images', '*', '*.jpg')) +
-    glob.glob(osp.join(SHARED_DATASETS, 'DeepCrack', 'images', '*', '*.jpg')))
-needs_data = pytest.mark.skipif(not REAL_IMAGES,
-                                reason='no images under shared/datasets')
+needs_data = needs_real_images
 
 
 def skimage_thresholds(window, nbins=256):

@@ -1,11 +1,9 @@
 """Thresholding branch: agreement rule, equality with skimage per window."""
-import glob
-import os.path as osp
 
 import cv2
 import numpy as np
 import pytest
-from conftest import SHARED_DATASETS
+from conftest import REAL_IMAGES, needs_real_images
 from skimage.filters import threshold_multiotsu, threshold_otsu
 
 import mmcrack.pseudo_label.multiotsu as multiotsu
@@ -17,11 +15,7 @@ from mmcrack.pseudo_label import (
     threshold_map,
 )
 
-REAL_IMAGES = sorted(
-    glob.glob(osp.join(SHARED_DATASETS, 'CFD', 'images', '*', '*.jpg')) +
-    glob.glob(osp.join(SHARED_DATASETS, 'DeepCrack', 'images', '*', '*.jpg')))
-needs_data = pytest.mark.skipif(not REAL_IMAGES,
-                                reason='no images under shared/datasets')
+needs_data = needs_real_images
 
 
 def window_says(patch, nbins=256, classes=3):

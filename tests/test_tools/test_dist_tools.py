@@ -1,7 +1,6 @@
 """tools/dist_train.sh and tools/dist_test.sh with 2 CPU processes (gloo):
 the crack-patch classifier trains and tests, and a segmentation checkpoint
 gets the same ODS / OIS / AP from 2 processes as from 1."""
-import importlib.util
 import os.path as osp
 import re
 import sys
@@ -21,10 +20,8 @@ SEG_CONFIG = osp.join(
 def _pipeline_classifier():
     """The pipeline's CPU classifier config and its --smoke options (1
     epoch, 32 px patches, no worker processes)."""
-    spec = importlib.util.spec_from_file_location(
-        'run_pipeline_tool', osp.join(REPO, 'tools', 'run_pipeline.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    from conftest import load_tool
+    module = load_tool('tools/run_pipeline.py')
     return osp.join(REPO, module.CLS_CONFIG), list(module.SMOKE_CLS)
 
 

@@ -6,26 +6,18 @@ import os.path as osp
 import sys
 
 import pytest
-from conftest import REPO
+from conftest import REPO, write_fake_split_set
 
 sys.path.insert(0, osp.join(REPO, 'benchmarks'))
 import paper_tables  # noqa: E402
 
 
-def _fake_set(root, splits):
-    for split, stems in splits.items():
-        for kind, ext in (('images', '.jpg'), ('masks', '.png')):
-            os.makedirs(osp.join(root, kind, split), exist_ok=True)
-            for stem in stems:
-                with open(osp.join(root, kind, split, stem + ext), 'w') as f:
-                    f.write(kind + stem)
-
-
 def test_build_mix_prefixes_stems_and_follows_the_protocol(tmp_path):
     dc, cfd = str(tmp_path / 'dc'), str(tmp_path / 'cfd')
     # the same stem in both sets must not collide
-    _fake_set(dc, dict(train=['001', '002'], test=['003']))
-    _fake_set(cfd, dict(train=['001'], val=['009'], test=['073', '074']))
+    write_fake_split_set(dc, dict(train=['001', '002'], test=['003']))
+    write_fake_split_set(cfd, dict(train=['001'], val=['009'],
+                                   test=['073', '074']))
     args = argparse.Namespace(deepcrack=dc, cfd=cfd)
     root = str(tmp_path / 'mix')
     counts = paper_tables.build_mix(args, root)
@@ -42,8 +34,8 @@ def test_build_mix_prefixes_stems_and_follows_the_protocol(tmp_path):
 
 def test_build_mix_names_a_missing_split(tmp_path):
     dc, cfd = str(tmp_path / 'dc'), str(tmp_path / 'cfd')
-    _fake_set(dc, dict(train=['1'], test=['2']))
-    _fake_set(cfd, dict(train=['1'], test=['2']))  # no val split
+    write_fake_split_set(dc, dict(train=['1'], test=['2']))
+    write_fake_split_set(cfd, dict(train=['1'], test=['2']))  # no val split
     args = argparse.Namespace(deepcrack=dc, cfd=cfd)
     with pytest.raises(FileNotFoundError, match=r'cfd/images/val'):
         paper_tables.build_mix(args, str(tmp_path / 'mix'))

@@ -7,27 +7,19 @@ import os.path as osp
 import sys
 
 import pytest
-from conftest import REPO
+from conftest import REPO, write_fake_split_set
 
 sys.path.insert(0, osp.join(REPO, 'benchmarks'))
 import protocol_stages  # noqa: E402
 import transfer_tables  # noqa: E402
 
 
-def _fake_set(root, splits):
-    for split, stems in splits.items():
-        for kind, ext in (('images', '.jpg'), ('masks', '.png')):
-            os.makedirs(osp.join(root, kind, split), exist_ok=True)
-            for stem in stems:
-                with open(osp.join(root, kind, split, stem + ext), 'w') as f:
-                    f.write(kind + stem)
-
-
 def test_roots_and_subsets(tmp_path):
     dc, cfd = str(tmp_path / 'dc'), str(tmp_path / 'cfd')
-    _fake_set(dc, dict(train=[f'{i:03d}' for i in range(12)],
-                       test=['t1', 't2']))
-    _fake_set(cfd, dict(train=['001', '002'], val=['009'], test=['073']))
+    write_fake_split_set(dc, dict(train=[f'{i:03d}' for i in range(12)],
+                                  test=['t1', 't2']))
+    write_fake_split_set(cfd, dict(train=['001', '002'], val=['009'],
+                                   test=['073']))
     args = argparse.Namespace(deepcrack=dc, cfd=cfd)
     root = str(tmp_path / 'r_dc')
     assert transfer_tables.build_root(args, 'DeepCrack', root) == 12
