@@ -10,13 +10,17 @@ test on the rest. AEL is not in ``../shared/datasets``, so here:
 Stages (``tools/run_pipeline.py --data MIX --fsv`` does the first five, so
 every stage is an ordinary config + ``tools/*.py`` call, resumable):
 
-1. crack-patch classifier (CPU ResNet-18 at half width, 4 epochs of the
-   patch index, each window in one random dihedral pose per
-   fetch; ``--cls-dihedral x8`` for the paper's x8 dihedral copies);
+1. crack-patch classifier (ImageNet EfficientNet-Lite0, the CPU schedule:
+   4 epochs of the patch index, each window in one random dihedral pose per
+   fetch; ``--cls-dihedral x8`` for the paper's x8 dihedral copies;
+   ``--cls-config configs/classifier/resnet18-w32_1xb16-4e_crack-patch.py``
+   for the small ResNet-18 from scratch);
 2. pseudo-labels of the training images (paper preset, PseudoLabelHook);
 3. labels only: pseudo-labels vs the training ground truth;
-4. WSV: CPU U-Net (16 base channels, 256 px crops) on the pseudo-labels;
-5. FSV: the same model on the ground truth;
+4. WSV: CPU U-Net (16 base channels, 256 px crops) on the pseudo-labels,
+   no mask read, the last checkpoint;
+5. FSV: the same model on the ground truth, the best checkpoint on the
+   CFD val masks;
 6. labels only on the *test* images (``tools/generate_pseudo_labels.py``
    with the same classifier, paper preset and published-code preset, scored
    against the test ground truth), i.e. the generator used as a segmenter.
@@ -55,7 +59,7 @@ from protocol_stages import (
 from mmcrack.apis.pipeline import REPO, StageRunner, python_command
 from mmcrack.utils.checkpoints import find_checkpoint
 
-CLS_CONFIG = 'configs/classifier/resnet18-w32_1xb16-4e_crack-patch.py'
+CLS_CONFIG = 'configs/classifier/efficientnet-lite0_1xb16-4e_crack-patch.py'
 WSV_CONFIG = 'configs/wsv/unet-s5-d16-w16_fcn_1xb4-1000i_crackmix-256x256_wsv.py'  # noqa: E501
 FSV_CONFIG = 'configs/unet/unet-s5-d16-w16_fcn_1xb4-1000i_crackmix-256x256.py'  # noqa: E501
 
