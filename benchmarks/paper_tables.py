@@ -48,7 +48,7 @@ import shlex
 import time
 
 from protocol_stages import (
-    SHARED,
+    add_protocol_arguments,
     link_split,
     machine_line,
     replace_section,
@@ -56,7 +56,7 @@ from protocol_stages import (
     utc_now,
 )
 
-from mmcrack.apis.pipeline import REPO, StageRunner, python_command
+from mmcrack.apis.pipeline import StageRunner, python_command
 from mmcrack.utils.checkpoints import find_checkpoint
 
 CLS_CONFIG = 'configs/classifier/efficientnet-lite0_1xb16-4e_crack-patch.py'
@@ -85,12 +85,7 @@ TARGETS = dict(labels_only_ods=0.72, wsv_ods=0.80, wsv_fsv_gap=0.02)
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--deepcrack', default=osp.join(SHARED, 'DeepCrack'))
-    parser.add_argument('--cfd', default=osp.join(SHARED, 'CFD'))
-    parser.add_argument('--out', default=osp.join('work_dirs',
-                                                  'paper_tables'))
-    parser.add_argument('--results',
-                        default=osp.join(REPO, 'benchmarks', 'RESULTS.md'))
+    add_protocol_arguments(parser, 'paper_tables')
     parser.add_argument('--cls-epochs', type=int, default=4)
     parser.add_argument('--cls-dihedral', choices=sorted(DIHEDRAL),
                         default='random',
@@ -102,7 +97,6 @@ def parse_args(argv=None):
                         help='iterations of the (iteration-based) seg '
                         'configs; 0 keeps the configs\' schedule, e.g. '
                         'the 30-epoch OED-B5 configs on a GPU')
-    parser.add_argument('--device', default='cpu')
     parser.add_argument('--cls-config', default=CLS_CONFIG,
                         help='e.g. the paper\'s ResNet-50 config on a GPU')
     parser.add_argument('--wsv-config', default=WSV_CONFIG)

@@ -150,6 +150,22 @@ def score_classifier(runner, stage, cls_config, cls_ckpt, test_root, out,
     return {k: m[k] for k in ('precision', 'recall', 'f1')}
 
 
+def add_protocol_arguments(parser, out_name):
+    """The options every protocol script takes: the two datasets, the work
+    folder ``work_dirs/<out_name>``, the results file and the device."""
+    parser.add_argument('--deepcrack', default=osp.join(SHARED, 'DeepCrack'))
+    parser.add_argument('--cfd', default=osp.join(SHARED, 'CFD'))
+    parser.add_argument('--out', default=osp.join('work_dirs', out_name))
+    parser.add_argument('--results',
+                        default=osp.join(REPO, 'benchmarks', 'RESULTS.md'))
+    parser.add_argument('--device', default='cpu')
+
+
+def prf_cell(m):
+    """``P / R / F1`` of a classifier summary, 3 decimals."""
+    return f'{m["precision"]:.3f} / {m["recall"]:.3f} / {m["f1"]:.3f}'
+
+
 def machine_line(device):
     """Machine, device and thread settings, for a results header."""
     cpu = platform.processor() or platform.machine()

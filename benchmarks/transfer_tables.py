@@ -31,9 +31,10 @@ import sys
 import time
 
 from protocol_stages import (
-    SHARED,
+    add_protocol_arguments,
     link_split,
     machine_line,
+    prf_cell,
     replace_section,
     sample_stems,
     score_classifier,
@@ -44,7 +45,7 @@ from protocol_stages import (
     utc_now,
 )
 
-from mmcrack.apis.pipeline import REPO, StageRunner, file_key, train_command
+from mmcrack.apis.pipeline import StageRunner, file_key, train_command
 from mmcrack.utils.checkpoints import find_checkpoint
 from mmcrack.utils.file_io import atomic_write_json
 
@@ -67,12 +68,7 @@ SMALL_VS_FULL_WSV = 0.05
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--deepcrack', default=osp.join(SHARED, 'DeepCrack'))
-    parser.add_argument('--cfd', default=osp.join(SHARED, 'CFD'))
-    parser.add_argument('--out', default=osp.join('work_dirs',
-                                                  'transfer_tables'))
-    parser.add_argument('--results',
-                        default=osp.join(REPO, 'benchmarks', 'RESULTS.md'))
+    add_protocol_arguments(parser, 'transfer_tables')
     parser.add_argument('--cross-dataset', action='store_true')
     parser.add_argument('--small-data', action='store_true')
     parser.add_argument('--classifiers', nargs='+', choices=CLASSIFIERS,
@@ -85,7 +81,6 @@ def parse_args(argv=None):
                         'the from-scratch classifiers (+~25 min a run)')
     parser.add_argument('--seed', type=int, default=0,
                         help='seed of the small-data subsets')
-    parser.add_argument('--device', default='cpu')
     args = parser.parse_args(argv)
     if not (args.cross_dataset or args.small_data):
         args.cross_dataset = args.small_data = True
@@ -208,9 +203,8 @@ def cross_lines(args, results, wall, command):
                 c = r['classifier'][test]
                 where = f'{test} (unseen)' if test == unseen else test
                 lines.append(
-                    f'| {train} | {where} | {cls} | {c["precision"]:.3f} / '
-                    f'{c["recall"]:.3f} / '
-                    f'{c["f1"]:.3f} | {_ods(r["labels"][test])} | '
+                    f'| {train} | {where} | {cls} | {prf_cell(c)} | '
+                    f'{_ods(r["labels"][test])} | '
                     f'{_ods(r["wsv"].get(test))} | '
                     f'{_ods(r["darkness"][test])} |')
         if 'pretrained' in per_cls:
@@ -260,8 +254,7 @@ def small_lines(args, results, full, wall, command):
         for cls, r in per_cls.items():
             c = r['classifier'][dataset]
             lines.append(
-                f'| {dataset} | {n} | {cls} | {r["epochs"]} | '
-                f'{c["precision"]:.3f} / {c["recall"]:.3f} / {c["f1"]:.3f} '
+                f'| {dataset} | {n} | {cls} | {r["epochs"]} | {prf_cell(c)} '
                 f'| {_ods(r["labels"][dataset])} | '
                 f'{_ods(r["wsv"].get(dataset))} | {_ods(ref)} | '
                 f'{_ods(r["darkness"][dataset])} |')
