@@ -98,3 +98,4 @@ def test_small_lines_compare_with_the_full_data_run():
     assert 'CFD 30: labels only +0.070 over the darkness map (met), WSV ' \
            '+0.220 (met), 0.070 below the full-data WSV (target ≤ 0.05: ' \
            'not met).' in text
+
