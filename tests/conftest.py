@@ -195,3 +195,31 @@ def classifier(tmp_path_factory):
     import torch
     torch.set_num_threads(1)
     return make_tiny_classifier(tmp_path_factory.mktemp('classifier'))
+
+
+@pytest.fixture
+def one_thread():
+    """torch single-threaded for the test (restored after)."""
+    import torch
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def real_gray_crops(num: int, size: int, seed: int = 0):
+    """``num`` random ``size`` px crops of bilaterally filtered grey real
+    images (uint8 (num, size, size)), reproducible by ``seed``."""
+    import cv2
+    import numpy as np
+
+    from mmcrack.pseudo_label.thresholding import bilateral_filter
+    rng = np.random.default_rng(seed)
+    crops = []
+    for path in rng.choice(REAL_IMAGES, size=num):
+        img = cv2.imread(path)[:, :, ::-1]
+        gray = bilateral_filter(img, d=int(rng.choice([2, 5])))
+        y = rng.integers(0, gray.shape[0] - size + 1)
+        x = rng.integers(0, gray.shape[1] - size + 1)
+        crops.append(gray[y:y + size, x:x + size])
+    return np.stack(crops)

@@ -35,12 +35,7 @@ from mmcrack.registry import CLS_MODELS, SEG_MODELS
 CAT, ESPRESSO = 285, 967
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def _resize(img, h, w):

@@ -19,12 +19,7 @@ from mmcrack.models.utils.pretrained_weights import (
 BASE = osp.join(REPO, 'configs', '_base_', 'models', 'oed_lite0.py')
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 @pytest.fixture(scope='module')

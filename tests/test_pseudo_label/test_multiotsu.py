@@ -1,13 +1,11 @@
 """Batched Otsu / 3-class multi-Otsu: bit-exact against scikit-image."""
 
-import cv2
 import numpy as np
 import pytest
-from conftest import REAL_IMAGES, needs_real_images
+from conftest import needs_real_images, real_gray_crops
 from skimage.filters import threshold_multiotsu, threshold_otsu
 
 from mmcrack.pseudo_label import (
-    bilateral_filter,
     multiotsu_thresholds_batched,
     otsu_thresholds_batched,
 )
@@ -53,18 +51,6 @@ def normalise(windows):
     lo = windows.min(axis=(1, 2), keepdims=True)
     hi = windows.max(axis=(1, 2), keepdims=True)
     return (windows - lo) / (hi - lo)
-
-
-def real_gray_crops(num, size, seed=0):
-    rng = np.random.default_rng(seed)
-    crops = []
-    for path in rng.choice(REAL_IMAGES, size=num):
-        img = cv2.imread(path)[:, :, ::-1]
-        gray = bilateral_filter(img, d=int(rng.choice([2, 5])))
-        y = rng.integers(0, gray.shape[0] - size + 1)
-        x = rng.integers(0, gray.shape[1] - size + 1)
-        crops.append(gray[y:y + size, x:x + size])
-    return np.stack(crops)
 
 
 def random_windows(seed):

@@ -3,7 +3,7 @@
 import cv2
 import numpy as np
 import pytest
-from conftest import REAL_IMAGES, needs_real_images
+from conftest import needs_real_images, real_gray_crops
 from skimage.filters import threshold_multiotsu, threshold_otsu
 
 import mmcrack.pseudo_label.multiotsu as multiotsu
@@ -46,18 +46,6 @@ def reference_mask(gray, window=32, stride=8, nbins=256, classes=3):
             out[y:y + window, x:x + window] &= window_says(patch, nbins,
                                                            classes)
     return out[:h, :w]
-
-
-def real_gray_crops(num, size, seed=0):
-    rng = np.random.default_rng(seed)
-    crops = []
-    for path in rng.choice(REAL_IMAGES, size=num):
-        img = cv2.imread(path)[:, :, ::-1]
-        gray = bilateral_filter(img, d=int(rng.choice([2, 5])))
-        y = rng.integers(0, gray.shape[0] - size + 1)
-        x = rng.integers(0, gray.shape[1] - size + 1)
-        crops.append(gray[y:y + size, x:x + size])
-    return np.stack(crops)
 
 
 # ----------------------------------------------------------------------
