@@ -23,6 +23,7 @@ from mmcrack.apis.pipeline import (
     read_test_metrics,
     test_command,
 )
+from mmcrack.pseudo_label.presets import load_preset_config
 
 SHARED = osp.join(osp.dirname(REPO), 'shared', 'datasets')
 
@@ -90,13 +91,15 @@ def score_labels_only(runner, stage, cls_config, cls_ckpt, test_root, out,
     runner.run(stage, [
         python_command('tools/generate_pseudo_labels.py', cls_config,
                        cls_ckpt, osp.join(test_root, 'images', split),
-                       labels, '--preset', preset, '--device', device),
+                       labels, '--preset', preset, '--device', device,
+                       '--overwrite'),
         python_command('tools/analysis_tools/eval_crack.py', labels,
                        osp.join(test_root, 'masks', split), '--out',
                        evaluation, '--labels', f'labels only ({preset})')
     ], lambda: osp.isfile(osp.join(evaluation, 'metrics.json')),
         key=dict(classifier=file_key(cls_ckpt), config=cls_config,
-                 preset=preset, test=osp.abspath(test_root)))
+                 preset=load_preset_config(preset),
+                 test=osp.abspath(test_root)))
     return metrics_of(evaluation)
 
 

@@ -7,10 +7,12 @@
 Writes OUT_DIR/<stem>.png (0/255 label; the soft map x 255 when the preset
 does not binarise) atomically, skips images already done (a killed run
 resumes, and its temporary files are removed), and OUT_DIR/summary.json with
-the kept / dropped stems. An OUT_DIR that cannot be written stops the tool
-before it loads anything. With --save-stages, OUT_DIR/stages/<stem>.png
-shows input, patch map, Grad-CAM++, fused localisation, threshold map and
-output (paper Fig. 2/4).
+the kept / dropped stems. OUT_DIR/labels_key.json names the checkpoint and
+settings: labels of another checkpoint or settings are refused (or, with
+--overwrite, replaced), so a folder never mixes two. An OUT_DIR that
+cannot be written stops the tool before it loads anything. With
+--save-stages, OUT_DIR/stages/<stem>.png shows input, patch map,
+Grad-CAM++, fused localisation, threshold map and output (paper Fig. 2/4).
 """
 import argparse
 import os.path as osp
@@ -18,7 +20,11 @@ import sys
 
 from mmengine.config import DictAction
 
-from mmcrack.pseudo_label.label_folder import folder_items, label_images
+from mmcrack.pseudo_label.label_folder import (
+    folder_items,
+    folder_stamp,
+    label_images,
+)
 from mmcrack.pseudo_label.presets import build_generator, load_preset_config
 from mmcrack.utils.file_io import (
     NotWritableError,
@@ -41,6 +47,9 @@ def parse_args(argv=None):
     parser.add_argument('--save-stages', action='store_true')
     parser.add_argument('--skip-bad', action='store_true',
                         help='report unreadable images and go on')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='OUT_DIR holds labels of another checkpoint or '
+                        'other settings: replace them (else refused)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         default={}, help='override generator settings, '
                         'e.g. threshold.d=5 output.threshold=0.3')
@@ -56,6 +65,8 @@ def main(argv=None):
         load_preset_config(args.preset, args.cfg_options), args.device,
         classifier_config=args.cls_config,
         classifier_checkpoint=args.cls_checkpoint)
+    folder_stamp(args.out_dir, args.cls_checkpoint, generator.settings(),
+                 args.overwrite)
     result = label_images(generator, items, args.out_dir,
                           save_stages=args.save_stages,
                           skip_bad=args.skip_bad)
@@ -76,5 +87,6 @@ def main(argv=None):
 if __name__ == '__main__':
     try:
         main()
-    except NotWritableError as e:
+    except (NotWritableError, FileExistsError, FileNotFoundError, KeyError,
+            ValueError) as e:
         sys.exit(f'generate_pseudo_labels: error: {e}')

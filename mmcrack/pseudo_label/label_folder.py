@@ -7,12 +7,15 @@ killed run resumes with only the missing images, and a second call over the
 same list generates nothing. The label format and the keep rule come from
 the generator's ``output`` settings alone (:class:`LabelOutput`).
 """
+import hashlib
+import json
+import os
 import os.path as osp
 import sys
 import time
 import warnings
 from dataclasses import asdict, dataclass, field
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 from mmengine.utils import ProgressBar
 
@@ -20,6 +23,7 @@ from mmcrack.utils.file_io import (
     IMG_EXTENSIONS,
     atomic_write_bytes,
     atomic_write_image,
+    atomic_write_json,
     list_stems,
     read_image,
     remove_stale_temp_files,
@@ -31,6 +35,8 @@ from .stage_figure import stage_figure
 
 #: Sub-folder of an output folder that holds the stage figures.
 STAGES_DIR = 'stages'
+#: File of a labels folder naming the checkpoint and settings they came from.
+STAMP_NAME = 'labels_key.json'
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,80 @@ class LabelSummary:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def file_sha256(path: str, chunk: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(chunk), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def cache_key(checkpoint_sha: str, settings: dict,
+              items: Sequence[LabelItem]) -> str:
+    """Hex key of (checkpoint bytes, generator settings, image list).
+
+    Args:
+        checkpoint_sha: :func:`file_sha256` of the classifier checkpoint.
+        settings: JSON-serialisable generator settings (device excluded).
+        items: the images (``group/stem`` names and paths); each file's
+            size and mtime enter the key too.
+    """
+    digest = hashlib.sha256()
+    digest.update(checkpoint_sha.encode())
+    digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
+    for item in items:
+        st = os.stat(item.path)
+        digest.update(f'{item.name}|{osp.abspath(item.path)}|{st.st_size}|'
+                      f'{st.st_mtime_ns}\n'.encode())
+    return digest.hexdigest()[:16]
+
+
+def folder_stamp(out_dir: str, checkpoint: Optional[str], settings: dict,
+                 overwrite: bool = False) -> str:
+    """Check and write ``out_dir/labels_key.json``: the key of the
+    classifier checkpoint's bytes and the generator settings of the labels
+    in ``out_dir``, so that a folder never mixes labels of two settings.
+
+    Args:
+        out_dir: the labels' folder.
+        checkpoint: the classifier checkpoint (None: none).
+        settings: the generator's JSON-serialisable settings.
+        overwrite: labels of another key are replaced (deleted first)
+            instead of refused.
+
+    Returns:
+        the key.
+
+    Raises:
+        FileExistsError: ``out_dir`` holds labels of another key (the
+            message names the folder, both keys and ``--overwrite``).
+    """
+    key = cache_key(file_sha256(checkpoint) if checkpoint else '', settings,
+                    ())
+    path = osp.join(out_dir, STAMP_NAME)
+    if osp.isfile(path):
+        with open(path) as f:
+            old = json.load(f)
+        if old.get('key') != key:
+            if not overwrite:
+                raise FileExistsError(
+                    f'{out_dir} holds labels made with another classifier '
+                    f'checkpoint or other settings (key {old.get("key")}, '
+                    f'now {key}; {path}): use another output folder, or '
+                    '--overwrite to replace them')
+            for name in os.listdir(out_dir):
+                if name.endswith('.png'):
+                    os.remove(osp.join(out_dir, name))
+            stages = osp.join(out_dir, STAGES_DIR)
+            if osp.isdir(stages):
+                for name in os.listdir(stages):
+                    os.remove(osp.join(stages, name))
+    atomic_write_json(path, dict(key=key, checkpoint=checkpoint,
+                                 settings=settings))
+    return key
 
 
 def folder_items(img_dir: str) -> List[LabelItem]:

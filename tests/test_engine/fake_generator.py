@@ -20,12 +20,12 @@ class FakeCrackGenerator:
 
     def __init__(self, checkpoint_path=None, calls_dir=None, threshold=90,
                  min_crack_pixels=5, device='cpu', classifier_config=None,
-                 classifier_checkpoint=None):
+                 classifier_checkpoint=None, binarize=True):
         self.checkpoint_path = checkpoint_path or classifier_checkpoint
         self.calls_dir = calls_dir
         self.threshold = threshold
         self.device = device
-        self.output = LabelOutput(binarize=True, threshold=0.5,
+        self.output = LabelOutput(binarize=binarize, threshold=0.5,
                                   min_crack_pixels=min_crack_pixels)
 
     def settings(self):

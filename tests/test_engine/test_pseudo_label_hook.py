@@ -280,6 +280,17 @@ def test_with_the_real_generator_the_preset_keep_rule_holds(tmp_path):
                                                  0))
 
 
+def test_soft_output_of_a_named_preset_is_refused_at_build(image_only_root,
+                                                           tmp_path):
+    """A generator whose soft output comes from its preset (not from the
+    config dict the hook sees) is refused when it is built."""
+    root, ckpt = image_only_root
+    cfg = _cfg(root, ckpt, tmp_path / 'w', tmp_path / 'calls')
+    cfg.custom_hooks[0]['generator']['binarize'] = False
+    with pytest.raises(ValueError, match='output.binarize=True'):
+        _train(cfg)
+
+
 def test_soft_output_preset_is_refused():
     """The published-code preset writes soft maps; the hook trains on
     binary labels and says how to get them."""

@@ -88,3 +88,24 @@ def test_grey_and_16bit_inputs(setup, tmp_path, capsys):
     assert summary['generated'] == 2
     err = capsys.readouterr().err
     assert 'grey image converted' in err and '16-bit image scaled' in err
+
+
+def test_labels_of_other_settings_are_refused_or_replaced(setup, tmp_path):
+    """A folder never mixes labels of two settings: a second run with
+    another setting is refused, and replaces them with --overwrite."""
+    cfg, ckpt, img_dir = setup
+    tool = _tool()
+    out = tmp_path / 'out'
+    base = [cfg, ckpt, str(img_dir), str(out)]
+    first = tool.main(base + ['--cfg-options', 'output.threshold=0.05'])
+    assert first['generated'] == 4
+    with pytest.raises(FileExistsError, match='another classifier '
+                       'checkpoint or other settings.*--overwrite'):
+        tool.main(base + ['--cfg-options', 'output.threshold=0.3'])
+    again = tool.main(base + ['--cfg-options', 'output.threshold=0.05'])
+    assert again['generated'] == 0 and again['reused'] == 4
+    replaced = tool.main(base + ['--overwrite', '--cfg-options',
+                                 'output.threshold=0.3'])
+    assert replaced['generated'] == 4
+    stamp = json.loads((out / 'labels_key.json').read_text())
+    assert stamp['settings']['output']['threshold'] == 0.3

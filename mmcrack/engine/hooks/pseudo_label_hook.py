@@ -37,9 +37,7 @@ never mixed in. Every file is written atomically (temp + rename), so a run
 killed midway resumes with only the missing images.
 """
 import copy
-import hashlib
 import json
-import os
 import os.path as osp
 import time
 from typing import List, Optional, Sequence
@@ -51,6 +49,8 @@ from mmengine.logging import print_log
 
 from mmcrack.pseudo_label.label_folder import (
     LabelItem,
+    cache_key,
+    file_sha256,
     folder_items,
     label_images,
     label_path,
@@ -78,33 +78,15 @@ def write_empty_labels(items: Sequence[LabelItem], label_dir: str) -> None:
             atomic_write_image(path, np.zeros((h, w), np.uint8))
 
 
-def file_sha256(path: str, chunk: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(chunk), b''):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def cache_key(checkpoint_sha: str, settings: dict,
-              items: Sequence[LabelItem]) -> str:
-    """Hex key of (checkpoint bytes, generator settings, image list).
-
-    Args:
-        checkpoint_sha: :func:`file_sha256` of the classifier checkpoint.
-        settings: JSON-serialisable generator settings (device excluded).
-        items: the images (``group/stem`` names and paths); each file's
-            size and mtime enter the key too.
-    """
-    digest = hashlib.sha256()
-    digest.update(checkpoint_sha.encode())
-    digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
-    for item in items:
-        st = os.stat(item.path)
-        digest.update(f'{item.name}|{osp.abspath(item.path)}|{st.st_size}|'
-                      f'{st.st_mtime_ns}\n'.encode())
-    return digest.hexdigest()[:16]
+def _refuse_soft_labels(binarize: bool) -> None:
+    """The hook trains on binary labels: a soft output is refused."""
+    if binarize is False:
+        raise ValueError(
+            'PseudoLabelHook trains on binary pseudo-labels, but the '
+            'generator settings have output.binarize=False (a soft map, as '
+            'in the published_code preset). Set output.binarize=True (and '
+            'output.threshold) to train on that preset, or use '
+            'tools/generate_pseudo_labels.py to write the soft maps.')
 
 
 @HOOKS.register_module()
@@ -114,8 +96,10 @@ class PseudoLabelHook(Hook):
     Args:
         generator (dict): config of the pseudo-label generator, built from
             the ``TASK_UTILS`` registry with ``device`` set to the model's
-            device (e.g. ``{{_base_.pseudo_label_generator}}`` of a preset,
-            ``configs/_base_/pseudo_label/*.py``). The built object is
+            device (a preset's ``pseudo_label_generator``,
+            ``configs/_base_/pseudo_label/*.py``; in the wsv layer
+            ``WeaklySupervisedRunner`` fills it from the config's top-level
+            ``pseudo_label_generator``). The built object is
             called as ``generator(img, return_stages=False, name=path)`` on
             an RGB uint8 (H, W, 3) image and returns an object with
             ``soft`` and ``label`` (uint8 (H, W), 0/1); it exposes
@@ -154,15 +138,10 @@ class PseudoLabelHook(Hook):
         self.classifier_paths = dict(
             classifier_config=classifier_config,
             classifier_checkpoint=classifier_checkpoint)
-        output = self.generator_cfg.get('output', {})
-        if output.get('binarize', True) is False:
-            raise ValueError(
-                'PseudoLabelHook trains on binary pseudo-labels, but the '
-                'generator settings have output.binarize=False (a soft '
-                'map, as in the published_code preset). Set '
-                'output.binarize=True (and output.threshold) to train on '
-                'that preset, or use tools/generate_pseudo_labels.py to '
-                'write the soft maps.')
+        # settings given in the config are checked now, a preset named by
+        # the generator when it is built (before_train)
+        _refuse_soft_labels(
+            self.generator_cfg.get('output', {}).get('binarize', True))
         self.out_dir = out_dir
         self.extra_img_dirs = list(extra_img_dirs)
         self.negative_img_dirs = list(negative_img_dirs)
@@ -178,7 +157,7 @@ class PseudoLabelHook(Hook):
         for group, folder in self._groups()[1:]:
             try:
                 extra = folder_items(folder)
-            except ValueError as e:
+            except (ValueError, FileNotFoundError) as e:
                 raise ValueError(f'PseudoLabelHook: {group} ({folder}): '
                                  f'{e}') from None
             items += [LabelItem(f'{group}/{it.name}', it.path)
@@ -266,6 +245,7 @@ class PseudoLabelHook(Hook):
         dataset = runner.train_loop.dataloader.dataset
         items = self._list_images(dataset)
         generator = self._build_generator(runner)
+        _refuse_soft_labels(generator.output.binarize)
         ckpt = getattr(generator, 'checkpoint_path', None)
         key = cache_key(
             file_sha256(ckpt) if ckpt else '', generator.settings(), items)
