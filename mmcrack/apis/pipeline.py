@@ -136,11 +136,14 @@ class StageRunner:
                 self.state = json.load(f)
 
     def is_done(self, stage: str, done: Callable[[], bool],
-                key: Optional[dict] = None) -> bool:
-        """Whether ``stage`` finished with this ``key`` and its outputs
-        exist."""
+                key: Optional[dict] = None,
+                commands: Optional[Sequence[Command]] = None) -> bool:
+        """Whether ``stage`` finished with this ``key`` and these
+        ``commands`` (when given) and its outputs exist."""
         record = self.state.get(stage)
-        return bool(record and record.get('finished')
+        same_commands = commands is None or record is not None and \
+            record.get('commands') == [_command_text(c) for c in commands]
+        return bool(record and record.get('finished') and same_commands
                     and record.get('key') == _jsonable(key) and done())
 
     def run(self, stage: str, commands: Sequence[Command],
@@ -150,9 +153,12 @@ class StageRunner:
 
         Args:
             stage: the stage name (state entry and log file name).
-            commands: argument lists, run in order in :attr:`cwd`.
+            commands: argument lists, run in order in :attr:`cwd`; other
+                commands than recorded (options, paths) rerun the stage.
             done: True when the stage's outputs exist.
-            key: what the result depends on; a different key reruns.
+            key: what the result depends on beyond the commands (e.g. the
+                size and mtime of an input checkpoint); a different key
+                reruns.
             max_epochs: epoch total for the progress line.
 
         Returns:
@@ -162,7 +168,7 @@ class StageRunner:
             RuntimeError: a command failed (with the end of its log), or the
                 outputs are missing after the stage ran.
         """
-        if self.is_done(stage, done, key):
+        if self.is_done(stage, done, key, commands):
             print(f'[{self.name}] {stage}: reused '
                   f'({self.state[stage]["seconds"]:.1f} s when it ran)',
                   flush=True)
@@ -177,7 +183,7 @@ class StageRunner:
             if osp.exists(audit_log):
                 os.remove(audit_log)
         for cmd in commands:
-            text = ' '.join(shlex.quote(str(c)) for c in cmd)
+            text = _command_text(cmd)
             printed.append(text)
             print(f'[{self.name}] {stage}: {text}', flush=True)
             code = self._run_one(stage, cmd, log_path, max_epochs,
@@ -228,24 +234,28 @@ class StageRunner:
         env.setdefault('PYTHON', sys.executable)
         env['PYTHONUNBUFFERED'] = '1'
         progress = _ProgressLine(stage)
-        with open(log_path, 'ab') as log:
-            proc = subprocess.Popen([str(c) for c in cmd], cwd=self.cwd,
-                                    env=env, stdout=subprocess.PIPE,
-                                    stderr=subprocess.STDOUT)
-            pending = b''
-            for chunk in iter(lambda: proc.stdout.read1(65536), b''):
-                log.write(chunk)
-                log.flush()
-                pending += chunk
-                *lines, pending = re.split(rb'[\r\n]', pending)
-                for line in lines:
-                    text = progress_text(line.decode(errors='replace'),
-                                         max_epochs)
-                    if text:
-                        progress.update(text,
-                                        force='PseudoLabelHook' in text)
-            code = proc.wait()
-        progress.close()
+        with open(log_path, 'ab') as log, subprocess.Popen(
+                [str(c) for c in cmd], cwd=self.cwd, env=env,
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT) as proc:
+            try:
+                pending = b''
+                for chunk in iter(lambda: proc.stdout.read1(65536), b''):
+                    log.write(chunk)
+                    log.flush()
+                    pending += chunk
+                    *lines, pending = re.split(rb'[\r\n]', pending)
+                    for line in lines:
+                        text = progress_text(line.decode(errors='replace'),
+                                             max_epochs)
+                        if text:
+                            progress.update(
+                                text, force='PseudoLabelHook' in text)
+                code = proc.wait()
+            except BaseException:  # interrupted: the stage goes with us
+                proc.kill()
+                raise
+            finally:
+                progress.close()
         return code
 
 
@@ -258,6 +268,10 @@ def _read_audit(path: str) -> List[str]:
         return []
     with open(path) as f:
         return sorted({line.strip() for line in f if line.strip()})
+
+
+def _command_text(cmd: Command) -> str:
+    return ' '.join(shlex.quote(str(c)) for c in cmd)
 
 
 def _jsonable(key):

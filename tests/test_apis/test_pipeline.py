@@ -120,3 +120,12 @@ def test_audit_records_python_accesses_under_audited_folders(tmp_path):
     plain = StageRunner(str(tmp_path / 'run2'))
     plain.run('reads', [reader], lambda: True)
     assert plain.audit_paths('reads') is None
+
+
+def test_other_commands_rerun_a_stage(tmp_path):
+    target = tmp_path / 'target.txt'
+    runner = StageRunner(str(tmp_path / 'run'))
+    assert runner.run('a', [_writer(target, 'x')], target.exists)
+    assert not runner.run('a', [_writer(target, 'x')], target.exists)
+    assert runner.run('a', [_writer(target, 'y')], target.exists)
+    assert target.read_text() == 'xy'
