@@ -47,6 +47,7 @@ import argparse
 import json
 import os
 import os.path as osp
+import sys
 
 from mmcrack.apis.pipeline import (
     StageRunner,
@@ -67,6 +68,8 @@ CLS_FOLDERS_CONFIG = ('configs/classifier/resnet18-w32_1xb16-4e_'
 CLS_LIST_CONFIG = ('configs/classifier/resnet18-w32_1xb16-4e_'
                    'crack-image-list.py')
 WSV_CONFIG = 'configs/wsv/unet-s5-d16_fcn_1xb4-400i_synthetic-256x256_wsv.py'
+WSV_CROP_CONFIG = ('configs/wsv/unet-s5-d16-w16_fcn_1xb4-1000i_crackmix-'
+                   '256x256_wsv.py')
 FSV_CONFIG = 'configs/unet/unet-s5-d16_fcn_1xb4-400i_synthetic-256x256.py'
 
 # --smoke: seconds per stage (tests); not for results
@@ -117,7 +120,9 @@ def parse_args(argv=None):
     parser.add_argument('--classification', action='store_true',
                         help='the synthetic set in its weak-label layout '
                         '(class folders + image list), run with --cls-data')
-    parser.add_argument('--wsv-config', default=WSV_CONFIG)
+    parser.add_argument('--wsv-config',
+                        help='default: the CPU U-Net of the demo, on random '
+                        '256 px crops with --cls-data')
     parser.add_argument('--fsv-config', default=FSV_CONFIG)
     parser.add_argument('--fsv', action='store_true',
                         help='also train the fully-supervised twin')
@@ -128,7 +133,9 @@ def parse_args(argv=None):
     parser.add_argument('--nproc', type=int, default=2,
                         help='processes per training stage with '
                         '--launcher pytorch')
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--seed', type=int, default=0,
+                        help='seed of the synthetic set (training seeds '
+                        'come from the configs)')
     parser.add_argument('--smoke', action='store_true',
                         help='tiny data and runs (seconds per stage)')
     parser.add_argument('--cls-options', nargs='+', default=[],
@@ -158,6 +165,15 @@ def parse_args(argv=None):
                      'each other')
     if args.fsv and weak:
         parser.error('--fsv trains on masks: not with --cls-data')
+    if args.classification and (args.cls_data or args.cls_list
+                                or args.images or args.test):
+        parser.error('--classification makes its own weak labels, photos '
+                     'and test set: not with --cls-data, --cls-list, '
+                     '--images or --test')
+    if args.wsv_config is None:
+        # the user's photos come in any size: the WSV U-Net trains on
+        # random 256 px crops (the synthetic demo's images are 256 px)
+        args.wsv_config = WSV_CROP_CONFIG if args.cls_data else WSV_CONFIG
     return args
 
 
@@ -195,6 +211,7 @@ def weak_label_options(cls_data, cls_list):
 #: classifier test on the masks of a scored test split (patch labels from
 #: the test masks; scoring only)
 TEST_ON_MASKS = ['test_dataloader.dataset.source=segmentation',
+                 'test_dataloader.dataset.ann_file=',
                  'test_dataloader.dataset.data_prefix.img_path=images/test',
                  'test_dataloader.dataset.data_prefix.seg_map_path='
                  'masks/test']
@@ -203,6 +220,8 @@ TEST_ON_MASKS = ['test_dataloader.dataset.source=segmentation',
 def link(src, dst):
     """A symlink ``dst`` -> ``src`` (kept when it already points there)."""
     src = osp.abspath(src)
+    if not osp.exists(src):
+        raise FileNotFoundError(f'not found: {src}')
     if osp.islink(dst) and os.readlink(dst) == src:
         return
     if osp.lexists(dst):
@@ -220,9 +239,12 @@ def negatives_folder(cls_data, cls_list, out):
         raise ValueError('; '.join(problems))
     files = list_stems(cls_data, IMG_EXTENSIONS)
     folder = osp.join(out, 'known_negatives')
-    for stem, label in entries:
-        if label == 0 and stem in files:
-            link(files[stem], osp.join(folder, osp.basename(files[stem])))
+    negatives = [files[s] for s, label in entries if label == 0 and s in files]
+    if not negatives:
+        raise ValueError(f'--known-negatives: {cls_list} labels no image of '
+                         f'{cls_data} no_crack')
+    for path in negatives:
+        link(path, osp.join(folder, osp.basename(path)))
     return folder
 
 
@@ -487,4 +509,7 @@ def write_report(p, data, manifest, labels_eval, report_eval, methods,
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except (FileNotFoundError, FileExistsError, ValueError) as e:
+        sys.exit(f'run_pipeline: error: {e}')
