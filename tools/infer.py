@@ -91,5 +91,6 @@ def main():
 if __name__ == '__main__':
     try:
         main()
-    except NotWritableError as e:
+    except (NotWritableError, FileNotFoundError, FileExistsError, KeyError,
+            ValueError) as e:
         sys.exit(f'infer: error: {e}')

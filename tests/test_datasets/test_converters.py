@@ -113,6 +113,14 @@ def test_jpeg_threshold_and_margin_definition(tmp_path):
     assert conv.stats['ambiguous_pixels'] == 6
 
 
+def test_jpeg_masks_of_zero_one_are_refused(tmp_path):
+    """A 0/1 mask would come out empty at threshold 127: refused, naming
+    the file and the converter to use."""
+    path = write(tmp_path / 'm01.png', np.array([[0, 1, 1, 0]], np.uint8))
+    with pytest.raises(ValueError, match=r'm01.png.*0/1.*--mask-rule 0-1'):
+        decode_jpeg_mask(path)
+
+
 @pytest.mark.parametrize('rule,stored,expected', [
     ('0-255', [0, 255, 127, 128], [0, 255, 0, 255]),
     ('0-1', [0, 1, 1, 0], [0, 255, 255, 0]),

@@ -139,5 +139,6 @@ def main(argv=None):
 if __name__ == '__main__':
     try:
         main()
-    except NotWritableError as e:
+    except (NotWritableError, FileNotFoundError, FileExistsError, KeyError,
+            ValueError) as e:
         sys.exit(f'crf_grid_search: error: {e}')

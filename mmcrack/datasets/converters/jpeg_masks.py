@@ -60,6 +60,11 @@ def decode_jpeg_mask(path: str,
         other than 0 and 255).
     """
     grey = read_label(path)
+    if grey.max(initial=0) <= 1 and threshold >= 1:
+        raise ValueError(f'{path}: the mask holds only values 0/1, which '
+                         f'the threshold {threshold} would turn into an '
+                         'empty mask: convert it with image_mask_folders.py '
+                         '--mask-rule 0-1')
     ambiguous = int(np.count_nonzero((grey > margin) & (grey < 255 - margin)))
     crack = (255 - grey if inverted else grey) > threshold
     return Converted(crack_mask(crack),
