@@ -111,11 +111,24 @@ def make_tiny_classifier(tmp_path, depth=18, num_classes=2,
     return cfg_path, ckpt
 
 
+def load_tool(relpath: str):
+    """The module of a script, e.g. ``load_tool('tools/run_pipeline.py')``
+    (to call its ``main(argv)`` or read its constants in-process)."""
+    import importlib.util
+    name = '_tool_' + relpath.replace('/', '_').replace('.py', '')
+    spec = importlib.util.spec_from_file_location(name, osp.join(REPO,
+                                                                 relpath))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 class FileAccessLog:
     """Paths this process opens or lists while :func:`record_file_access`
     is active (Python's audit events ``open``, ``os.listdir``,
-    ``os.scandir``; files opened by C code such as OpenCV are not seen, so a
-    test pairs this with files that would fail to decode)."""
+    ``os.scandir``, through the pipeline audit's own hook; files opened by
+    C code such as OpenCV are not seen, so a test pairs this with files
+    that would fail to decode)."""
     active = None
 
     def __init__(self):
@@ -130,16 +143,13 @@ class FileAccessLog:
                 or p.rstrip(sep).endswith(f'{sep}{folder_name}')]
 
 
-def _audit(event, args):
-    log = FileAccessLog.active
-    if log is None or event not in ('open', 'os.listdir', 'os.scandir'):
-        return
-    path = args[0] if args else None
-    if isinstance(path, (str, bytes, os.PathLike)):
-        log.paths.append(os.fsdecode(os.path.abspath(os.fspath(path))))
+def _record(path):
+    if FileAccessLog.active is not None:
+        FileAccessLog.active.paths.append(path)
 
 
-sys.addaudithook(_audit)
+sys.addaudithook(load_tool('mmcrack/apis/stage_audit/sitecustomize.py')
+                 .make_audit_hook((), _record))
 
 
 class record_file_access:
@@ -153,18 +163,6 @@ class record_file_access:
     def __exit__(self, *exc):
         FileAccessLog.active = None
         return False
-
-
-def load_tool(relpath: str):
-    """The module of a script, e.g. ``load_tool('tools/run_pipeline.py')``
-    (to call its ``main(argv)`` or read its constants in-process)."""
-    import importlib.util
-    name = '_tool_' + relpath.replace('/', '_').replace('.py', '')
-    spec = importlib.util.spec_from_file_location(name, osp.join(REPO,
-                                                                 relpath))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def write_fake_split_set(root: str, splits: dict) -> None:

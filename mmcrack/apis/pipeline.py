@@ -33,9 +33,10 @@ import time
 from typing import Callable, Dict, List, Optional, Sequence
 
 from mmcrack.utils.file_io import atomic_write_json
+from mmcrack.utils.source_tree import SOURCE_ROOT
 
 #: The repository root: the scripts' commands run there.
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+REPO = SOURCE_ROOT
 
 Command = List[str]
 

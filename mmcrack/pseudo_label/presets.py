@@ -13,11 +13,11 @@ import os
 import os.path as osp
 from typing import Optional
 
+from mmcrack.utils.source_tree import CONFIG_DIR
+
 #: Folder of the shipped presets (in the source checkout that mmcrack is
 #: installed from, ``pip install -e .``).
-PRESET_DIR = osp.join(
-    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs',
-    '_base_', 'pseudo_label')
+PRESET_DIR = osp.join(CONFIG_DIR, '_base_', 'pseudo_label')
 
 #: Keys of ``pseudo_label_generator`` that are not generator settings.
 NON_SETTING_KEYS = ('type', 'classifier_config', 'classifier_checkpoint',
