@@ -11,14 +11,15 @@ Not part of CI (about 5 min on 2 cores).
         [--config CONFIG] [--device cpu] [--min-f1 0.85]
 """
 import argparse
-import glob
-import json
 import os
 import os.path as osp
 import platform
 import subprocess
 import sys
 import time
+
+from mmcrack.apis.pipeline import read_test_metrics
+from mmcrack.utils.checkpoints import find_checkpoint
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG = 'configs/classifier/resnet18-w32_1xb16-4e_crack-patch.py'
@@ -54,15 +55,11 @@ def main(argv=None):
     run([py, 'tools/train.py', args.config, '--work-dir', work,
          '--data-root', data, '--device', args.device])
     t2 = time.time()
-    with open(osp.join(work, 'last_checkpoint')) as f:
-        ckpt = f.read().strip()
+    ckpt = find_checkpoint(work)
     run([py, 'tools/test.py', args.config, ckpt, '--work-dir', test,
          '--data-root', data, '--device', args.device])
     t3 = time.time()
-    logs = sorted(glob.glob(osp.join(test, '*', '*.json')))
-    with open(logs[-1]) as f:
-        m = json.loads(f.read().strip().splitlines()[-1])
-    m = {k.split('/')[-1]: v for k, v in m.items()}
+    m = read_test_metrics(test)
     print(f'\n{args.config} on the synthetic set (seed {args.seed}); '
           f'{platform.machine()}, {os.cpu_count()} cores, {args.device}\n')
     print('| split | precision | recall | F1 | TP | FP | FN | TN |')

@@ -24,6 +24,7 @@ from mmcrack.apis.pipeline import (
     test_command,
 )
 from mmcrack.pseudo_label.presets import load_preset_config
+from mmcrack.utils.file_io import IMG_EXTENSIONS, ensure_symlink, list_stems
 
 SHARED = osp.join(osp.dirname(REPO), 'shared', 'datasets')
 
@@ -48,9 +49,7 @@ def link_split(src_root, prefix, src_split, dst_root, dst_split,
             if stems is not None and \
                     osp.splitext(osp.basename(path))[0] not in stems:
                 continue
-            link = osp.join(dst, prefix + osp.basename(path))
-            if not osp.lexists(link):
-                os.symlink(osp.abspath(path), link)
+            ensure_symlink(path, osp.join(dst, prefix + osp.basename(path)))
             n += kind == 'images'
     if n == 0:
         raise FileNotFoundError(
@@ -61,9 +60,8 @@ def link_split(src_root, prefix, src_split, dst_root, dst_split,
 
 def split_stems(root, split):
     """Sorted image stems of ``root/images/split``."""
-    return sorted(osp.splitext(f)[0]
-                  for f in os.listdir(osp.join(root, 'images', split))
-                  if not f.startswith('.'))
+    return sorted(list_stems(osp.join(root, 'images', split),
+                             IMG_EXTENSIONS))
 
 
 def sample_stems(root, split, n, seed):

@@ -328,7 +328,8 @@ def main(argv=None):
         replace_section(args.results, 'small_data',
                         small_lines(args, small, full,
                                     time.time() - small_start, command))
-    print(open(args.results).read())
+    with open(args.results) as f:
+        print(f.read())
 
 
 if __name__ == '__main__':

@@ -45,7 +45,6 @@ lists them per stage.
 """
 import argparse
 import json
-import os
 import os.path as osp
 import sys
 
@@ -60,7 +59,11 @@ from mmcrack.apis.pipeline import (
 )
 from mmcrack.evaluation.baselines import BASELINES
 from mmcrack.utils.checkpoints import find_checkpoint
-from mmcrack.utils.file_io import atomic_write_bytes, atomic_write_json
+from mmcrack.utils.file_io import (
+    atomic_write_bytes,
+    atomic_write_json,
+    ensure_symlink,
+)
 
 CLS_CONFIG = 'configs/classifier/resnet18-w32_1xb16-4e_crack-patch.py'
 CLS_FOLDERS_CONFIG = ('configs/classifier/resnet18-w32_1xb16-4e_'
@@ -217,19 +220,6 @@ TEST_ON_MASKS = ['test_dataloader.dataset.source=segmentation',
                  'masks/test']
 
 
-def link(src, dst):
-    """A symlink ``dst`` -> ``src`` (kept when it already points there)."""
-    src = osp.abspath(src)
-    if not osp.exists(src):
-        raise FileNotFoundError(f'not found: {src}')
-    if osp.islink(dst) and os.readlink(dst) == src:
-        return
-    if osp.lexists(dst):
-        raise FileExistsError(f'{dst} exists and is not a link to {src}')
-    os.makedirs(osp.dirname(dst), exist_ok=True)
-    os.symlink(src, dst)
-
-
 def negatives_folder(cls_data, cls_list, out):
     """A folder of links to the images a list labels no_crack."""
     from mmcrack.datasets.patch_folders import read_image_list
@@ -244,7 +234,7 @@ def negatives_folder(cls_data, cls_list, out):
         raise ValueError(f'--known-negatives: {cls_list} labels no image of '
                          f'{cls_data} no_crack')
     for path in negatives:
-        link(path, osp.join(folder, osp.basename(path)))
+        ensure_symlink(path, osp.join(folder, osp.basename(path)))
     return folder
 
 
@@ -270,11 +260,11 @@ def main(argv=None):
     # data
     has_test = True
     if args.cls_data:  # the user's weak labels, photos and test set
-        link(args.images, osp.join(data, 'images', 'train'))
+        ensure_symlink(args.images, osp.join(data, 'images', 'train'))
         has_test = bool(args.test)
         if has_test:
             for sub in ('images/test', 'masks/test'):
-                link(osp.join(args.test, sub), osp.join(data, sub))
+                ensure_symlink(osp.join(args.test, sub), osp.join(data, sub))
         cls_data, cls_list = args.cls_data, args.cls_list
     elif not args.data:
         p.run('data', [python_command(

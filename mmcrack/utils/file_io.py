@@ -296,3 +296,22 @@ def remove_stale_temp_files(folder: str) -> List[str]:
             except FileNotFoundError:
                 pass
     return removed
+
+
+def ensure_symlink(src: str, dst: str) -> None:
+    """Make ``dst`` a symlink to ``src`` (absolute; kept when it already
+    points there).
+
+    Raises:
+        FileNotFoundError: ``src`` does not exist.
+        FileExistsError: ``dst`` exists and is something else.
+    """
+    src = osp.abspath(src)
+    if not osp.exists(src):
+        raise FileNotFoundError(f'not found: {src}')
+    if osp.islink(dst) and os.readlink(dst) == src:
+        return
+    if osp.lexists(dst):
+        raise FileExistsError(f'{dst} exists and is not a link to {src}')
+    os.makedirs(osp.dirname(osp.abspath(dst)), exist_ok=True)
+    os.symlink(src, dst)

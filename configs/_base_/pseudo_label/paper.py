@@ -3,7 +3,8 @@
 # defaults from this file, the other presets are deltas on it, the
 # weakly-supervised configs inherit it (configs/_base_/wsv/) and
 # tools/generate_pseudo_labels.py reads it (--preset paper). Every field is
-# overridable, e.g. --cfg-options custom_hooks.0.generator.threshold.d=5
+# overridable, e.g. --cfg-options pseudo_label_generator.threshold.d=5
+# (training configs) or threshold.d=5 (tools/generate_pseudo_labels.py)
 pseudo_label_generator = dict(
     type='PseudoLabelGenerator',
     # localisation, part 1: classify 32 px windows at stride 16, average the

@@ -28,7 +28,8 @@ class DeepCrackLiuHead(DeepSupervisionHead):
     model upsampled sides with deconvolutions; we use bilinear
     interpolation as the port does. Side and fuse convs have no bias as in
     the port (``side_bias`` / ``fuse_bias``). The port trains with a focal
-    loss by default; our configs use BCE as the issue asks (swap
+    loss by default; mmcrack's configs use BCE, as for every model here
+    (swap
     ``loss_decode`` to change).
 
     Guided filter (optional, inference only): with ``guided_filter=dict(
