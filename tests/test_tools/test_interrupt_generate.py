@@ -101,10 +101,15 @@ def test_sigkill_leaves_whole_files_and_resume_is_bit_identical(
     kill_group(proc)
     assert proc.returncode == -9
 
-    # killed half way: some labels, not all, and no summary yet
+    # killed half way: some labels, not all, and no summary yet (the
+    # labels' key, written before the first label, is whole JSON)
     stems = {osp.splitext(n)[0] for n in os.listdir(img_dir)}
     finals = {n for n in os.listdir(out) if not n.startswith('.tmp-')}
-    assert finals <= {s + '.png' for s in stems} | {'stages'}, finals
+    assert finals <= ({s + '.png' for s in stems}
+                      | {'stages', 'labels_key.json'}), finals
+    if 'labels_key.json' in finals:
+        with open(osp.join(out, 'labels_key.json')) as f:
+            assert isinstance(json.load(f), dict)
     labels, stages = _labels(out), _labels(out, 'stages')
     assert 2 <= len(labels) < N_IMAGES
     assert set(stages) <= {s + '.png' for s in stems}
