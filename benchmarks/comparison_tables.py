@@ -23,7 +23,8 @@ method's own protocol); no WSV training run reads a mask.
 
     python benchmarks/comparison_tables.py [--paper-out work_dirs/paper_tables]
         [--out work_dirs/comparison_tables] [--seg-iters 1500]
-        [--skip-semi] [--skip-crf-wsv] [--resnet50] [--device cpu]
+        [--skip-semi] [--skip-crf-wsv] [--resnet50] [--skip-scratch]
+        [--ablation-splits train test] [--device cpu]
 """
 import argparse
 import json
@@ -88,6 +89,12 @@ def parse_args(argv=None):
     parser.add_argument('--skip-semi', action='store_true')
     parser.add_argument('--skip-crf-wsv', action='store_true')
     parser.add_argument('--resnet50', action='store_true')
+    parser.add_argument('--skip-scratch', action='store_true',
+                        help='Table II without the from-scratch ResNet-18')
+    parser.add_argument('--ablation-splits', nargs='+',
+                        choices=('train', 'test'), default=['train', 'test'],
+                        help='the splits Table IV labels (the paper preset '
+                        'always labels the test split: Tables V and VI)')
     parser.add_argument('--device', default='cpu')
     return parser.parse_args(argv)
 
@@ -129,7 +136,7 @@ def main(argv=None):
     classifiers = {'EfficientNet-Lite0 (ImageNet)': (args.cls_config,
                                                      pretrained)}
     for name, config in SCRATCH.items():
-        if 'ResNet-50' in name and not args.resnet50:
+        if 'ResNet-50' in name and not args.resnet50 or args.skip_scratch:
             continue
         work = osp.join(out, 'classifier_' + name.split()[0])
         epochs = args.cls_epochs if '18' in name else 3
@@ -157,7 +164,8 @@ def main(argv=None):
                              ckpt, data,
                              osp.join(out, f'ablation_{preset}_{split}'),
                              args.device, preset, split)
-            for split in ('train', 'test')}
+            for split in ('train', 'test')
+            if split in args.ablation_splits or preset == 'paper'}
 
     # Table VI, CRF rows: grid search on 100 training images with masks
     crf_preset = osp.join(out, 'crf_search', 'crf_best.py')
@@ -220,19 +228,19 @@ def write(args, table2, table4, crf, wsv, report, wall, runner):
     for name, m in table2.items():
         rate = f'{m["images_per_s"]:.2f}' if m['images_per_s'] else '–'
         lines.append(f'| {name} | {_m(m)} | {rate} |')
+    splits = [s for s in ('train', 'test') if s in args.ablation_splits]
     lines += ['', '### Table IV: ablations (pretrained classifier, labels '
-              'only)', '', '| preset | what | training images | test '
-              'images |', '|---|---|---|---|']
+              'only)', '', '| preset | what | ' + ' | '.join(
+                  f'{s}ing images' if s == 'train' else f'{s} images'
+                  for s in splits) + ' |', '|---|---|' + '---|' * len(splits)]
     for preset, what in ABLATIONS.items():
-        lines.append(f'| `{preset}` | {what} | '
-                     f'{_m(table4[preset]["train"])} | '
-                     f'{_m(table4[preset]["test"])} |')
+        lines.append(f'| `{preset}` | {what} | ' + ' | '.join(
+            _m(table4[preset][s]) for s in splits) + ' |')
     test = report['test']
     lines += ['', '### Tables V and VI: test images (DeepCrack test + CFD '
               'test), ODS / OIS / AP', '', '| labels / model | ODS / OIS / '
               'AP |', '|---|---|',
-              f'| paper\'s labels alone (section above) | '
-              f'{_m(table4["paper"]["test"])} |',
+              f'| paper\'s labels alone | {_m(table4["paper"]["test"])} |',
               f'| CRF labels alone (grid-searched) | {_m(crf["test"])} |']
     if 'WSV' in test:
         lines.append(f'| WSV on the paper\'s labels (section above) | '
