@@ -35,6 +35,7 @@ import time
 
 from protocol_stages import (
     machine_line,
+    metrics_of,
     replace_section,
     score_labels_only,
     score_model,
@@ -109,13 +110,18 @@ def labels_on(runner, stage, cls_config, ckpt, data, out, device, preset,
               split):
     """Labels of one split scored against its masks, and the labelling
     speed (images/s of generate_pseudo_labels.py, from its summary)."""
-    metrics = score_labels_only(runner, stage, cls_config, ckpt, data, out,
-                                device, preset, split)
+    score_labels_only(runner, stage, cls_config, ckpt, data, out, device,
+                      preset, split)
+    return labels_metrics(out)
+
+
+def labels_metrics(out):
+    """ODS / OIS / AP and images/s of a ``score_labels_only`` folder."""
     with open(osp.join(out, 'labels', 'summary.json')) as f:
         summary = json.load(f)
     rate = summary['generated'] / summary['seconds'] if \
         summary['generated'] and summary['seconds'] else None
-    return dict(metrics, images_per_s=rate)
+    return dict(metrics_of(osp.join(out, 'eval')), images_per_s=rate)
 
 
 def _m(m):
@@ -159,13 +165,26 @@ def main(argv=None):
     config, ckpt = classifiers['EfficientNet-Lite0 (ImageNet)']
     table4 = {}
     for preset in ABLATIONS:
-        table4[preset] = {
-            split: labels_on(runner, f'ablation {preset} {split}', config,
-                             ckpt, data,
-                             osp.join(out, f'ablation_{preset}_{split}'),
-                             args.device, preset, split)
-            for split in ('train', 'test')
-            if split in args.ablation_splits or preset == 'paper'}
+        table4[preset] = {}
+        for split in ('train', 'test'):
+            if split not in args.ablation_splits and not (
+                    preset == 'paper' and split == 'test'):
+                continue
+            if preset == 'paper' and split == 'train':  # Table II's row
+                table4[preset][split] = table2[
+                    'EfficientNet-Lite0 (ImageNet)']
+                continue
+            done = osp.join(args.paper_out, f'labels_{split}_{preset}')
+            if split == 'test' and osp.isfile(
+                    osp.join(done, 'eval', 'metrics.json')):
+                # paper_tables.py labelled the test images with this
+                # classifier and preset already
+                table4[preset][split] = labels_metrics(done)
+                continue
+            table4[preset][split] = labels_on(
+                runner, f'ablation {preset} {split}', config, ckpt, data,
+                osp.join(out, f'ablation_{preset}_{split}'), args.device,
+                preset, split)
 
     # Table VI, CRF rows: grid search on 100 training images with masks
     crf_preset = osp.join(out, 'crf_search', 'crf_best.py')
