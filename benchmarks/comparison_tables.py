@@ -142,7 +142,7 @@ def main(argv=None):
     classifiers = {'EfficientNet-Lite0 (ImageNet)': (args.cls_config,
                                                      pretrained)}
     for name, config in SCRATCH.items():
-        if 'ResNet-50' in name and not args.resnet50 or args.skip_scratch:
+        if args.skip_scratch or ('ResNet-50' in name and not args.resnet50):
             continue
         work = osp.join(out, 'classifier_' + name.split()[0])
         epochs = args.cls_epochs if '18' in name else 3
