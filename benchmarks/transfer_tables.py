@@ -20,6 +20,7 @@ the classifiers learn from patch labels, the WSV models from pseudo-labels
 read only to score the finished maps on the test splits.
 
     python benchmarks/transfer_tables.py [--cross-dataset] [--small-data]
+        [--directions DeepCrack-CFD CFD-DeepCrack]
         [--classifiers pretrained scratch] [--seg-iters 1000]
         [--scratch-wsv] [--out work_dirs/transfer_tables] [--device cpu]
 """
@@ -58,6 +59,9 @@ CLASSIFIERS = {
 }
 WSV_CONFIG = ('configs/wsv/unet-s5-d16-w16_fcn_1xb4-1000i_crackmix-'
               '256x256_wsv.py')
+#: cross-dataset directions: name -> (trained on, unseen)
+DIRECTIONS = {'DeepCrack-CFD': ('DeepCrack', 'CFD'),
+              'CFD-DeepCrack': ('CFD', 'DeepCrack')}
 #: small-data subsets: dataset -> (images, classifier epochs)
 SMALL = {'DeepCrack': (50, 8), 'CFD': (30, 12)}
 #: target margins (benchmarks/README.md)
@@ -71,6 +75,12 @@ def parse_args(argv=None):
     add_protocol_arguments(parser, 'transfer_tables')
     parser.add_argument('--cross-dataset', action='store_true')
     parser.add_argument('--small-data', action='store_true')
+    parser.add_argument('--directions', nargs='+', choices=DIRECTIONS,
+                        default=list(DIRECTIONS),
+                        help='cross-dataset directions to run (two '
+                        'invocations may share --out and run in parallel; '
+                        'a last one with all directions writes the table '
+                        'from their finished stages)')
     parser.add_argument('--classifiers', nargs='+', choices=CLASSIFIERS,
                         default=['pretrained', 'scratch'])
     parser.add_argument('--cls-epochs', type=int, default=4,
@@ -291,7 +301,7 @@ def main(argv=None):
         shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
     cross, full = {}, {}
     if args.cross_dataset:
-        for train, unseen in (('DeepCrack', 'CFD'), ('CFD', 'DeepCrack')):
+        for train, unseen in (DIRECTIONS[d] for d in args.directions):
             per_cls = {}
             for cls in args.classifiers:
                 per_cls[cls] = run_one(

@@ -22,6 +22,7 @@ Helpers shared by the scripts: :func:`python_command`,
 :func:`file_key` (a stage key of input files), :func:`read_test_metrics`
 (metrics of an mmengine test run), :func:`markdown_table`.
 """
+import fcntl
 import json
 import os
 import os.path as osp
@@ -131,17 +132,39 @@ class StageRunner:
         os.makedirs(self.out, exist_ok=True)
 
         self.state_path = osp.join(self.out, 'pipeline_state.json')
-        self.state: Dict[str, dict] = {}
-        if osp.isfile(self.state_path):
-            with open(self.state_path) as f:
-                self.state = json.load(f)
+        self.state: Dict[str, dict] = self._read_state()
+
+    def _read_state(self) -> Dict[str, dict]:
+        if not osp.isfile(self.state_path):
+            return {}
+        with open(self.state_path) as f:
+            return json.load(f)
+
+    def _update_state(self, stage: str, record: Optional[dict]) -> None:
+        """Write one stage's record (None: drop it) into the state file,
+        merged under a lock with what other runners on the same folder
+        wrote since, so parallel invocations keep each other's stages."""
+        with open(self.state_path + '.lock', 'a') as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                state = self._read_state()
+                if record is None:
+                    state.pop(stage, None)
+                else:
+                    state[stage] = record
+                atomic_write_json(self.state_path, state)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+        self.state = state
 
     def is_done(self, stage: str, done: Callable[[], bool],
                 key: Optional[dict] = None,
                 commands: Optional[Sequence[Command]] = None) -> bool:
         """Whether ``stage`` finished with this ``key`` and these
         ``commands`` (when given) and its outputs exist."""
-        record = self.state.get(stage)
+        record = self._read_state().get(stage) or self.state.get(stage)
+        if record is not None:
+            self.state[stage] = record
         same_commands = commands is None or record is not None and \
             record.get('commands') == [_command_text(c) for c in commands]
         return bool(record and record.get('finished') and same_commands
@@ -198,18 +221,17 @@ class StageRunner:
         if not done():
             raise RuntimeError(f'stage {stage} ran but its outputs are '
                                'missing')
-        self.state[stage] = dict(seconds=round(time.time() - start, 2),
-                                 commands=printed, finished=True,
-                                 key=_jsonable(key))
+        record = dict(seconds=round(time.time() - start, 2),
+                      commands=printed, finished=True, key=_jsonable(key))
         if self.audit:
-            self.state[stage]['audited'] = list(self.audit)
-            self.state[stage]['audit_paths'] = _read_audit(audit_log)
-        atomic_write_json(self.state_path, self.state)
+            record['audited'] = list(self.audit)
+            record['audit_paths'] = _read_audit(audit_log)
+        self._update_state(stage, record)
         return True
 
     def forget(self, stage: str) -> None:
         """Drop a stage's record (it runs again next time)."""
-        self.state.pop(stage, None)
+        self._update_state(stage, None)
 
     def seconds(self) -> Dict[str, float]:
         """Recorded run time of every finished stage."""

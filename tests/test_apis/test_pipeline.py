@@ -47,6 +47,26 @@ def test_stage_runs_once_reuses_and_reruns_on_a_new_key(tmp_path, capsys):
     assert again.seconds()['a'] >= 0 and again.commands()['a']
 
 
+def test_two_runners_on_one_folder_keep_each_others_stages(tmp_path):
+    """Parallel invocations (two benchmark processes sharing a work dir)
+    merge their records instead of overwriting each other's."""
+    out = tmp_path / 'run'
+    first, second = StageRunner(str(out)), StageRunner(str(out))
+    a, b = tmp_path / 'a.txt', tmp_path / 'b.txt'
+    assert first.run('a', [_writer(a)], a.exists)
+    assert second.run('b', [_writer(b)], b.exists)
+    state = json.loads((out / 'pipeline_state.json').read_text())
+    assert set(state) == {'a', 'b'}
+    # each sees the other's finished stage without a restart
+    assert not second.run('a', [_writer(a)], a.exists)
+    assert not first.run('b', [_writer(b)], b.exists)
+    assert a.read_text() == 'x' and b.read_text() == 'x'
+    # forgetting is written too: the stage runs again in a new runner
+    first.forget('a')
+    assert StageRunner(str(out)).run('a', [_writer(a)], a.exists)
+    assert a.read_text() == 'xx'
+
+
 def test_failures_name_the_stage_and_show_the_log(tmp_path):
     runner = StageRunner(str(tmp_path))
     bad = [sys.executable, '-c', 'print("boom here"); raise SystemExit(3)']
