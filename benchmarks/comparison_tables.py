@@ -49,6 +49,7 @@ from mmcrack.apis.pipeline import (
     python_command,
     train_command,
 )
+from mmcrack.pseudo_label.label_folder import labels_made_with
 from mmcrack.utils.checkpoints import find_checkpoint
 
 PRETRAINED = 'configs/classifier/efficientnet-lite0_1xb16-4e_crack-patch.py'
@@ -176,9 +177,10 @@ def main(argv=None):
                 continue
             done = osp.join(args.paper_out, f'labels_{split}_{preset}')
             if split == 'test' and osp.isfile(
-                    osp.join(done, 'eval', 'metrics.json')):
+                    osp.join(done, 'eval', 'metrics.json')) and \
+                    labels_made_with(osp.join(done, 'labels'), ckpt):
                 # paper_tables.py labelled the test images with this
-                # classifier and preset already
+                # classifier (these bytes) and preset already
                 table4[preset][split] = labels_metrics(done)
                 continue
             table4[preset][split] = labels_on(

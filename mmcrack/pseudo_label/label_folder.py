@@ -153,6 +153,28 @@ def folder_stamp(out_dir: str, checkpoint: Optional[str], settings: dict,
     return key
 
 
+def labels_made_with(out_dir: str, checkpoint: str) -> bool:
+    """Whether the labels in ``out_dir`` were made with this classifier
+    checkpoint as its bytes are now (their ``labels_key.json`` names the
+    checkpoint and its key still matches), for reusing another run's
+    labels folder.
+
+    Args:
+        out_dir: a labels folder written by :func:`label_images`.
+        checkpoint: the classifier checkpoint the labels should come from.
+    """
+    path = osp.join(out_dir, STAMP_NAME)
+    if not (osp.isfile(path) and osp.isfile(checkpoint)):
+        return False
+    with open(path) as f:
+        stamp = json.load(f)
+    if stamp.get('checkpoint') is None or osp.abspath(
+            stamp['checkpoint']) != osp.abspath(checkpoint):
+        return False
+    return stamp.get('key') == cache_key(file_sha256(checkpoint),
+                                         stamp.get('settings', {}), ())
+
+
 def folder_items(img_dir: str) -> List[LabelItem]:
     """The images of a folder (``IMG_EXTENSIONS``), named by stem, sorted.
 
