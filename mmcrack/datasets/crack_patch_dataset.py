@@ -22,6 +22,7 @@ from mmcrack.utils.file_io import (
     read_image,
     read_split_file,
 )
+from mmcrack.utils.windows import window_origins
 
 from .mask_utils import BINARIZE_RULES, binarize_mask
 from .patch_folders import (
@@ -34,11 +35,7 @@ from .patch_folders import (
     index_class_folders,
     index_image_list,
 )
-from .transforms.patch_loading import (
-    NUM_DIHEDRAL,
-    pad_to_multiple,
-    window_grid,
-)
+from .transforms.patch_loading import NUM_DIHEDRAL, pad_to_multiple
 
 SOURCES = ('segmentation', 'folders', 'image_list')
 PATCH_MODES = ('resize', 'random_crop', 'center_crop')
@@ -69,7 +66,7 @@ def window_labels(mask: np.ndarray, patch_size: int, stride: int,
     hp, wp = padded.shape
     integral = np.zeros((hp + 1, wp + 1), np.int64)
     np.cumsum(np.cumsum(padded, 0, dtype=np.int64), 1, out=integral[1:, 1:])
-    y0, x0 = window_grid(mask.shape[0], mask.shape[1], patch_size, stride)
+    y0, x0 = window_origins(mask.shape[0], mask.shape[1], patch_size, stride)
     y1, x1 = y0 + patch_size, x0 + patch_size
     counts = (integral[y1, x1] - integral[y0, x1] - integral[y1, x0] +
               integral[y0, x0])
@@ -340,7 +337,7 @@ class CrackPatchDataset(BaseDataset):
     def _no_crack_image_samples(self, i: int, h: int, w: int):
         """Every window of a no-crack image (label 0) and, with
         ``image_level_negatives``, its whole image fitted (label 0)."""
-        ys, xs = window_grid(h, w, self.patch_size, self.stride)
+        ys, xs = window_origins(h, w, self.patch_size, self.stride)
         kinds = np.full(len(ys), WINDOW, np.uint8)
         if self.image_level_negatives:
             ys, xs = np.append(ys, 0), np.append(xs, 0)
@@ -354,7 +351,7 @@ class CrackPatchDataset(BaseDataset):
 
         ``'resize'``: one sample, the whole image fitted to ``patch_size``,
         label 1. A multiple-instance mode would return the image's windows
-        here (``window_grid(h, w, patch_size, stride)``) with a placeholder
+        here (``window_origins(h, w, patch_size, stride)``) with a placeholder
         label and have a hook relabel the top-scored ones each epoch.
 
         Returns:

@@ -27,6 +27,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from mmcrack.utils.windows import window_grid
+
 __all__ = [
     'window_grid', 'extract_windows', 'patch_probability_map',
     'upsample_map', 'grad_cam', 'grad_cam_plus_plus', 'fuse_localization'
@@ -38,25 +40,6 @@ _RESAMPLE = {
     'hamming': Image.Resampling.HAMMING,
     'nearest': Image.Resampling.NEAREST,
 }
-
-
-def window_grid(height: int, width: int, size: int = 32,
-                stride: int = 16) -> Tuple[int, int, int, int]:
-    """Geometry of the sliding windows.
-
-    The image is padded at the bottom/right to a multiple of ``size``
-    (published code); windows start at every multiple of ``stride`` that
-    fits in the padded image.
-
-    Returns:
-        ``(nh, nw, hp, wp)``: window rows and columns, padded height and
-        width.
-    """
-    if size <= 0 or stride <= 0:
-        raise ValueError('size and stride must be positive')
-    hp = -(-height // size) * size
-    wp = -(-width // size) * size
-    return (hp - size) // stride + 1, (wp - size) // stride + 1, hp, wp
 
 
 def _reflect_index(n: int, total: int) -> np.ndarray:

@@ -74,29 +74,6 @@ def pad_to_at_least(arr: np.ndarray, size: int) -> np.ndarray:
     return pad_bottom_right(arr, max(0, size - h), max(0, size - w))
 
 
-def window_grid(height: int, width: int, patch_size: int, stride: int):
-    """Origins of the windows of an image (the patch index's
-    ``window_labels`` without a mask).
-
-    The image is taken as reflect-padded at the bottom/right to a multiple
-    of ``patch_size``; windows of ``patch_size`` start at every multiple of
-    ``stride`` that fits.
-
-    Args:
-        height, width: image size in px (>= 1).
-        patch_size, stride: window size and step in px (> 0).
-
-    Returns:
-        ``(ys, xs)``: (N,) int32 window origins, row-major.
-    """
-    hp = height + (-height) % patch_size
-    wp = width + (-width) % patch_size
-    ys = np.arange(0, hp - patch_size + 1, stride, dtype=np.int32)
-    xs = np.arange(0, wp - patch_size + 1, stride, dtype=np.int32)
-    y0, x0 = np.meshgrid(ys, xs, indexing='ij')
-    return y0.ravel(), x0.ravel()
-
-
 def fit_to_square(img: np.ndarray, size: int) -> np.ndarray:
     """Scale an image so that its longer side is ``size`` (aspect ratio
     kept), then reflect-pad the shorter side at the bottom/right to
