@@ -183,6 +183,17 @@ def saved_results(out, name):
         return json.load(f)
 
 
+def wall_text(wall, results):
+    """This invocation's wall time and the runs' recorded stage times
+    (stages reused from earlier or parallel invocations count there)."""
+    runs = [r for per_cls in results.values() for r in (
+        per_cls[1] if isinstance(per_cls, tuple) else per_cls).values()]
+    total = sum(r['seconds'] for r in runs)
+    return (f'{wall / 60:.1f} min for this invocation; the runs\' stage '
+            f'times (recorded when each stage ran) add up to '
+            f'{total / 60:.1f} min')
+
+
 def _ods(m):
     return f'{m["ODS"]:.3f}' if m else '–'
 
@@ -201,7 +212,7 @@ def cross_lines(args, results, wall, command):
              f'`{WSV_CONFIG}`, {args.seg_iters} iterations, last '
              'checkpoint.', '',
              f'**Machine**: {machine_line(args.device)}. **Wall time**: '
-             f'{wall / 60:.1f} min for this invocation.', '',
+             f'{wall_text(wall, results)}.', '',
              '**Command**:', '', '```', command, '```', '',
              '| trained on | tested on | classifier | patch P / R / F1 | '
              'labels only ODS | WSV ODS | darkness ODS |',
@@ -253,7 +264,7 @@ def small_lines(args, results, full, wall, command):
              'dataset. "Full data" is the cross-dataset run on all training '
              'images of that dataset.', '',
              f'**Machine**: {machine_line(args.device)}. **Wall time**: '
-             f'{wall / 60:.1f} min for this invocation.', '',
+             f'{wall_text(wall, results)}.', '',
              '**Command**:', '', '```', command, '```', '',
              '| dataset | training images | classifier | epochs | patch '
              'P / R / F1 | labels only ODS | WSV ODS | full-data WSV ODS | '
