@@ -23,11 +23,12 @@ import torch
 from protocol_stages import machine_line, replace_section, utc_now
 
 from mmcrack.apis.pipeline import REPO
-from mmcrack.datasets.crack_patch_dataset import window_labels
+from mmcrack.datasets.crack_patch_dataset import window_crack_counts
 from mmcrack.datasets.mask_utils import binarize_mask
 from mmcrack.datasets.transforms.patch_loading import pad_to_multiple
 from mmcrack.pseudo_label.crack_classifier import CrackClassifier
 from mmcrack.utils.file_io import pair_by_stem, read_image
+from mmcrack.utils.windows import window_origins
 
 #: lower edges of the crack-pixel bins of a window (the last is open)
 BIN_EDGES = (1, 11, 101, 1001)
@@ -51,19 +52,15 @@ def parse_args(argv=None):
 def window_bins(mask, patch_size, stride):
     """(N,) int bin of every window: 0 = no crack pixel, k = at least
     ``BIN_EDGES[k - 1]`` crack pixels (and fewer than the next edge)."""
-    bins = None
-    for edge in BIN_EDGES:
-        _, _, lab = window_labels(mask, patch_size, stride, edge)
-        bins = lab.astype(np.int64) if bins is None else bins + lab
-    return bins
+    _, _, counts = window_crack_counts(mask, patch_size, stride)
+    return np.searchsorted(BIN_EDGES, counts, side='right')
 
 
 @torch.no_grad()
 def predict_windows(classifier, img, patch_size, stride, batch_size):
     """(N,) bool crack predictions of the windows of an RGB image, in the
     order of :func:`window_bins`."""
-    ys, xs, _ = window_labels(np.zeros(img.shape[:2], np.uint8),
-                              patch_size, stride)
+    ys, xs = window_origins(img.shape[0], img.shape[1], patch_size, stride)
     padded = pad_to_multiple(img, patch_size)
     x = classifier.normalise(padded)
     crops = torch.stack([x[:, y:y + patch_size, x0:x0 + patch_size]

@@ -183,11 +183,10 @@ def saved_results(out, name):
         return json.load(f)
 
 
-def wall_text(wall, results):
-    """This invocation's wall time and the runs' recorded stage times
-    (stages reused from earlier or parallel invocations count there)."""
-    runs = [r for per_cls in results.values() for r in (
-        per_cls[1] if isinstance(per_cls, tuple) else per_cls).values()]
+def wall_text(wall, runs):
+    """This invocation's wall time and the recorded stage times of ``runs``
+    (results dicts of :func:`run_one`; stages reused from earlier or
+    parallel invocations count with the time they took then)."""
     total = sum(r['seconds'] for r in runs)
     return (f'{wall / 60:.1f} min for this invocation; the runs\' stage '
             f'times (recorded when each stage ran) add up to '
@@ -203,6 +202,7 @@ def _check(ok):
 
 
 def cross_lines(args, results, wall, command):
+    runs = [r for per_cls in results.values() for r in per_cls.values()]
     lines = ['## Cross-dataset: trained on one set, tested on the other',
              '', f'Written by `benchmarks/transfer_tables.py` ({utc_now()} '
              'UTC). Classifier and WSV model trained on one dataset\'s '
@@ -212,7 +212,7 @@ def cross_lines(args, results, wall, command):
              f'`{WSV_CONFIG}`, {args.seg_iters} iterations, last '
              'checkpoint.', '',
              f'**Machine**: {machine_line(args.device)}. **Wall time**: '
-             f'{wall_text(wall, results)}.', '',
+             f'{wall_text(wall, runs)}.', '',
              '**Command**:', '', '```', command, '```', '',
              '| trained on | tested on | classifier | patch P / R / F1 | '
              'labels only ODS | WSV ODS | darkness ODS |',
@@ -256,6 +256,7 @@ def cross_lines(args, results, wall, command):
 
 
 def small_lines(args, results, full, wall, command):
+    runs = [r for _, per_cls in results.values() for r in per_cls.values()]
     lines = ['## Small data: a few training images', '',
              f'Written by `benchmarks/transfer_tables.py` ({utc_now()} '
              f'UTC). A fixed-seed (seed {args.seed}) subset of the training '
@@ -264,7 +265,7 @@ def small_lines(args, results, full, wall, command):
              'dataset. "Full data" is the cross-dataset run on all training '
              'images of that dataset.', '',
              f'**Machine**: {machine_line(args.device)}. **Wall time**: '
-             f'{wall_text(wall, results)}.', '',
+             f'{wall_text(wall, runs)}.', '',
              '**Command**:', '', '```', command, '```', '',
              '| dataset | training images | classifier | epochs | patch '
              'P / R / F1 | labels only ODS | WSV ODS | full-data WSV ODS | '

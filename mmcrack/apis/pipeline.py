@@ -162,9 +162,8 @@ class StageRunner:
                 commands: Optional[Sequence[Command]] = None) -> bool:
         """Whether ``stage`` finished with this ``key`` and these
         ``commands`` (when given) and its outputs exist."""
-        record = self._read_state().get(stage) or self.state.get(stage)
-        if record is not None:
-            self.state[stage] = record
+        self.state = self._read_state()  # with other runners' stages
+        record = self.state.get(stage)
         same_commands = commands is None or record is not None and \
             record.get('commands') == [_command_text(c) for c in commands]
         return bool(record and record.get('finished') and same_commands

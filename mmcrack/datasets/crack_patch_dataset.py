@@ -46,9 +46,8 @@ KINDS = ('window', 'resize', 'crop')
 WINDOW, RESIZE, CROP = range(3)
 
 
-def window_labels(mask: np.ndarray, patch_size: int, stride: int,
-                  crack_patch_min_pixels: int = 1):
-    """Windows of a 0/1 mask and their crack labels.
+def window_crack_counts(mask: np.ndarray, patch_size: int, stride: int):
+    """Windows of a 0/1 mask and the crack pixels each holds.
 
     The mask is reflect-padded at the bottom/right to a multiple of
     ``patch_size`` (as the image will be); windows of ``patch_size`` start
@@ -59,8 +58,8 @@ def window_labels(mask: np.ndarray, patch_size: int, stride: int,
         mask: (H, W) array in {0, 1}.
 
     Returns:
-        ``(ys, xs, labels)``: int32 window origins and uint8 labels (1 when
-        the padded window holds >= ``crack_patch_min_pixels`` crack pixels).
+        ``(ys, xs, counts)``: int32 window origins and int64 crack pixel
+        counts of the padded windows.
     """
     padded = pad_to_multiple(mask.astype(np.uint8), patch_size)
     hp, wp = padded.shape
@@ -70,6 +69,22 @@ def window_labels(mask: np.ndarray, patch_size: int, stride: int,
     y1, x1 = y0 + patch_size, x0 + patch_size
     counts = (integral[y1, x1] - integral[y0, x1] - integral[y1, x0] +
               integral[y0, x0])
+    return y0, x0, counts
+
+
+def window_labels(mask: np.ndarray, patch_size: int, stride: int,
+                  crack_patch_min_pixels: int = 1):
+    """Windows of a 0/1 mask and their crack labels
+    (:func:`window_crack_counts`).
+
+    Args:
+        mask: (H, W) array in {0, 1}.
+
+    Returns:
+        ``(ys, xs, labels)``: int32 window origins and uint8 labels (1 when
+        the padded window holds >= ``crack_patch_min_pixels`` crack pixels).
+    """
+    y0, x0, counts = window_crack_counts(mask, patch_size, stride)
     labels = (counts >= crack_patch_min_pixels).astype(np.uint8)
     return y0, x0, labels
 
