@@ -34,11 +34,13 @@ import sys
 import time
 
 from protocol_stages import (
+    WSV_CONFIG,
     machine_line,
     metrics_of,
     replace_section,
     score_labels_only,
     score_model,
+    seg_schedule_options,
     utc_now,
 )
 
@@ -59,7 +61,6 @@ SCRATCH = {
     'ResNet-50 (scratch)':
     'configs/classifier/resnet50_1xb16-3e_crack-patch.py',
 }
-WSV = 'configs/wsv/unet-s5-d16-w16_fcn_1xb4-1000i_crackmix-256x256_wsv.py'
 WSV_CRF = ('configs/wsv/unet-s5-d16-w16_fcn_1xb4-1000i_crackmix-256x256_'
            'wsv-crf.py')
 ABLATIONS = {
@@ -99,12 +100,6 @@ def parse_args(argv=None):
                         'always labels the test split: Tables V and VI)')
     parser.add_argument('--device', default='cpu')
     return parser.parse_args(argv)
-
-
-def seg_options(iters):
-    return [f'train_cfg.max_iters={iters}',
-            f'param_scheduler.0.milestones=[{iters * 3 // 4}]',
-            f'default_hooks.checkpoint.interval={iters}']
 
 
 def labels_on(runner, stage, cls_config, ckpt, data, out, device, preset,
@@ -206,14 +201,15 @@ def main(argv=None):
         wsv_runs['WSV on CRF labels'] = (WSV_CRF, [
             f'pseudo_label_generator.preset={crf_preset}'])
     if not args.skip_semi:
-        wsv_runs['WSV, training + test images (semi-supervised)'] = (WSV, [
-            f'extra_img_dirs=[{osp.join(data, "images", "test")}]'])
+        wsv_runs['WSV, training + test images (semi-supervised)'] = (
+            WSV_CONFIG,
+            [f'extra_img_dirs=[{osp.join(data, "images", "test")}]'])
     wsv = {}
     for name, (wsv_config, extra) in wsv_runs.items():
         work = osp.join(out, 'wsv_' + ('crf' if 'CRF' in name else 'semi'))
         runner.run(name, [train_command(
             wsv_config, work, data, args.device,
-            seg_options(args.seg_iters) + extra + [
+            seg_schedule_options(args.seg_iters) + extra + [
                 f'classifier_config={config}',
                 f'classifier_checkpoint={ckpt}'])],
             lambda: find_checkpoint(work) is not None,

@@ -47,11 +47,15 @@ import os.path as osp
 import shlex
 import time
 
-from protocol_stages import (
+from protocol_stages import (  # noqa: F401 (DIHEDRAL, WSV_CONFIG: re-exported)
+    DIHEDRAL,
+    WSV_CONFIG,
     add_protocol_arguments,
+    add_schedule_arguments,
     link_split,
     machine_line,
     replace_section,
+    schedule_pipeline_options,
     score_labels_only,
     utc_now,
 )
@@ -60,7 +64,6 @@ from mmcrack.apis.pipeline import StageRunner, python_command
 from mmcrack.utils.checkpoints import find_checkpoint
 
 CLS_CONFIG = 'configs/classifier/efficientnet-lite0_1xb16-4e_crack-patch.py'
-WSV_CONFIG = 'configs/wsv/unet-s5-d16-w16_fcn_1xb4-1000i_crackmix-256x256_wsv.py'  # noqa: E501
 FSV_CONFIG = 'configs/unet/unet-s5-d16-w16_fcn_1xb4-1000i_crackmix-256x256.py'  # noqa: E501
 
 #: Stem prefix of each source set in the mix (their stems collide).
@@ -70,9 +73,6 @@ DC, CFD = 'dc_', 'cfd_'
 #: each (ODS, OIS, AP; docs/baselines.md).
 TEST_SETS = (('DeepCrack test', DC, (0.66, 0.78, 0.73)),
              ('CFD test', CFD, (0.33, 0.39, 0.21)))
-
-#: --cls-dihedral -> CrackPatchDataset(dihedral_aug=...)
-DIHEDRAL = {'off': 'False', 'random': 'random', 'x8': 'True'}
 
 # König et al., Table VI (combined protocol), ODS; ImageNet-pretrained
 # ResNet-50 classifier and OED-B5 on a GPU.
@@ -87,20 +87,9 @@ TARGETS = dict(classifier_f1=0.94, labels_only_ods=0.72, wsv_ods=0.80,
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     add_protocol_arguments(parser, 'paper_tables')
-    parser.add_argument('--cls-epochs', type=int, default=4)
-    parser.add_argument('--cls-dihedral', choices=sorted(DIHEDRAL),
-                        default='random',
-                        help='random: one random pose per window and fetch '
-                        '(default); x8: the paper\'s x8 dihedral index (8x '
-                        'the classifier time: ~20 min per epoch on 2 '
-                        'cores); off: no dihedral augmentation')
-    parser.add_argument('--seg-iters', type=int, default=1500,
-                        help='iterations of the (iteration-based) seg '
-                        'configs; 0 keeps the configs\' schedule, e.g. '
-                        'the 30-epoch OED-B5 configs on a GPU')
+    add_schedule_arguments(parser)
     parser.add_argument('--cls-config', default=CLS_CONFIG,
                         help='e.g. the paper\'s ResNet-50 config on a GPU')
-    parser.add_argument('--wsv-config', default=WSV_CONFIG)
     parser.add_argument('--fsv-config', default=FSV_CONFIG)
     return parser.parse_args(argv)
 
@@ -121,6 +110,18 @@ def _row(name, m):
     return (f'| {name} | {m["ODS"]:.4f} | {m["OIS"]:.4f} | {m["AP"]:.4f} |')
 
 
+def pipeline_command(args, data, out):
+    """The ``tools/run_pipeline.py`` call of the protocol (stages 1-5) on
+    the data root ``data``, into ``out``."""
+    command = python_command(
+        'tools/run_pipeline.py', '--data', data, '--out', out, '--fsv',
+        '--device', args.device, '--cls-config', args.cls_config,
+        '--wsv-config', args.wsv_config, '--fsv-config', args.fsv_config)
+    for flag, options in schedule_pipeline_options(args).items():
+        command += [flag, *options]
+    return command
+
+
 def main(argv=None):
     args = parse_args(argv)
     out = osp.abspath(args.out)
@@ -129,21 +130,7 @@ def main(argv=None):
     data = osp.join(out, 'data')
     counts = build_mix(args, data)
 
-    pipeline = python_command(
-        'tools/run_pipeline.py', '--data', data, '--out',
-        osp.join(out, 'pipeline'), '--fsv', '--device', args.device,
-        '--cls-config', args.cls_config, '--wsv-config', args.wsv_config,
-        '--fsv-config', args.fsv_config, '--cls-options',
-        f'train_cfg.max_epochs={args.cls_epochs}',
-        'train_dataloader.dataset.dihedral_aug='
-        f'{DIHEDRAL[args.cls_dihedral]}')
-    if args.seg_iters > 0:  # iteration-based CPU schedule
-        pipeline += [
-            '--seg-options', f'train_cfg.max_iters={args.seg_iters}',
-            f'param_scheduler.0.milestones=[{args.seg_iters * 3 // 4}]',
-            f'train_cfg.val_interval={args.seg_iters // 2}',
-            f'default_hooks.checkpoint.interval={args.seg_iters // 2}'
-        ]
+    pipeline = pipeline_command(args, data, osp.join(out, 'pipeline'))
     report_path = osp.join(out, 'pipeline', 'report.json')
     # the inner pipeline reuses its own finished stages
     runner.forget('pipeline')

@@ -1,5 +1,6 @@
 """Stages and helpers shared by the benchmark protocols (paper_tables.py,
-transfer_tables.py): data roots made of symlinks, scoring a trained
+transfer_tables.py, comparison_tables.py, weak_label_tables.py): the CPU
+training schedules, data roots made of symlinks, scoring a trained
 classifier / WSV model on a test set, RESULTS.md sections.
 
 Every stage is an ordinary ``tools/*.py`` call run by
@@ -27,6 +28,58 @@ from mmcrack.pseudo_label.presets import load_preset_config
 from mmcrack.utils.file_io import IMG_EXTENSIONS, ensure_symlink, list_stems
 
 SHARED = osp.join(osp.dirname(REPO), 'shared', 'datasets')
+
+
+#: --cls-dihedral -> CrackPatchDataset(dihedral_aug=...)
+DIHEDRAL = {'off': 'False', 'random': 'random', 'x8': 'True'}
+
+#: The combined protocol's CPU-sized models (paper_tables.py).
+WSV_CONFIG = 'configs/wsv/unet-s5-d16-w16_fcn_1xb4-1000i_crackmix-256x256_wsv.py'  # noqa: E501
+
+
+def seg_schedule_options(iters, val_interval=None):
+    """``--cfg-options`` of the iteration-based CPU segmentation schedule:
+    ``iters`` iterations, the learning rate x0.1 at 3/4 of them, and a
+    checkpoint (and validation) every ``val_interval`` iterations, or a
+    checkpoint at the end only when it is None."""
+    options = [f'train_cfg.max_iters={iters}',
+               f'param_scheduler.0.milestones=[{iters * 3 // 4}]']
+    if val_interval:
+        return options + [f'train_cfg.val_interval={val_interval}',
+                          f'default_hooks.checkpoint.interval={val_interval}']
+    return options + [f'default_hooks.checkpoint.interval={iters}']
+
+
+def add_schedule_arguments(parser):
+    """The combined protocol's schedule options (paper_tables.py and the
+    runs compared against it, which must use the same)."""
+    parser.add_argument('--cls-epochs', type=int, default=4)
+    parser.add_argument('--cls-dihedral', choices=sorted(DIHEDRAL),
+                        default='random',
+                        help='random: one random pose per window and fetch '
+                        '(default); x8: the paper\'s x8 dihedral index (8x '
+                        'the classifier time: ~20 min per epoch on 2 '
+                        'cores); off: no dihedral augmentation')
+    parser.add_argument('--seg-iters', type=int, default=1500,
+                        help='iterations of the (iteration-based) seg '
+                        'configs; 0 keeps the configs\' schedule, e.g. '
+                        'the 30-epoch OED-B5 configs on a GPU')
+    parser.add_argument('--wsv-config', default=WSV_CONFIG)
+
+
+def schedule_pipeline_options(args):
+    """``tools/run_pipeline.py`` options of the schedule arguments
+    (:func:`add_schedule_arguments`): ``{'--cls-options': [...],
+    '--seg-options': [...]}`` (no ``--seg-options`` with ``seg_iters=0``).
+    """
+    options = {'--cls-options': [
+        f'train_cfg.max_epochs={args.cls_epochs}',
+        'train_dataloader.dataset.dihedral_aug='
+        f'{DIHEDRAL[args.cls_dihedral]}']}
+    if args.seg_iters > 0:
+        options['--seg-options'] = seg_schedule_options(
+            args.seg_iters, args.seg_iters // 2)
+    return options
 
 
 def link_split(src_root, prefix, src_split, dst_root, dst_split,

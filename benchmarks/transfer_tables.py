@@ -32,6 +32,7 @@ import sys
 import time
 
 from protocol_stages import (
+    WSV_CONFIG,
     add_protocol_arguments,
     link_split,
     machine_line,
@@ -42,6 +43,7 @@ from protocol_stages import (
     score_darkness,
     score_labels_only,
     score_model,
+    seg_schedule_options,
     split_stems,
     utc_now,
 )
@@ -57,8 +59,6 @@ CLASSIFIERS = {
     'scratch': ('configs/classifier/resnet18-w32_1xb16-4e_crack-patch.py',
                 'ResNet-18 at half width, from scratch'),
 }
-WSV_CONFIG = ('configs/wsv/unet-s5-d16-w16_fcn_1xb4-1000i_crackmix-'
-              '256x256_wsv.py')
 #: cross-dataset directions: name -> (trained on, unseen)
 DIRECTIONS = {'DeepCrack-CFD': ('DeepCrack', 'CFD'),
               'CFD-DeepCrack': ('CFD', 'DeepCrack')}
@@ -114,12 +114,6 @@ def build_root(args, dataset, root, stems=None):
     return n
 
 
-def seg_options(iters):
-    return [f'train_cfg.max_iters={iters}',
-            f'param_scheduler.0.milestones=[{iters * 3 // 4}]',
-            f'default_hooks.checkpoint.interval={iters}']
-
-
 def cls_options(epochs):
     return [f'train_cfg.max_epochs={epochs}',
             f'param_scheduler.step_size={max(1, epochs - 1)}',
@@ -146,12 +140,12 @@ def run_one(args, runner, name, root, cls, epochs, test_sets, with_wsv):
         wsv_dir = osp.join(out, 'wsv')
         runner.run(f'{name}/wsv', [
             train_command(WSV_CONFIG, wsv_dir, root, args.device,
-                          seg_options(args.seg_iters) + [
+                          seg_schedule_options(args.seg_iters) + [
                               f'classifier_config={cls_config}',
                               f'classifier_checkpoint={ckpt}'])
         ], lambda: find_checkpoint(wsv_dir) is not None,
             key=dict(classifier=file_key(ckpt),
-                     options=seg_options(args.seg_iters)))
+                     options=seg_schedule_options(args.seg_iters)))
         wsv_ckpt = find_checkpoint(wsv_dir)
     for set_name, test_root in test_sets.items():
         tag = f'{name}/{set_name}'

@@ -1,6 +1,8 @@
 """The pipeline without masks at CPU scale, into benchmarks/RESULTS.md
 (section ``weak_labels``), on the combined protocol of ``paper_tables.py``
-(its data root, settings and numbers are the reference: run it first).
+(its data root and numbers are the reference; these runs take the same
+schedule options, checked against the reference's recorded command when the
+table is written, so they may run beside it once its data root exists).
 
 1. **Class folders**: the training images of the combined protocol are
    converted to crack / no-crack patch folders
@@ -24,8 +26,11 @@ the weak labels (the conversion, standing in for a user's folders) and to
 score.
 
     python benchmarks/weak_label_tables.py [--paper-out work_dirs/paper_tables]
-        [--out work_dirs/weak_label_tables] [--skip-tiles]
-        [--skip-negatives] [--device cpu]
+        [--out work_dirs/weak_label_tables] [--runs folders tiles negatives]
+        [--cls-epochs 4] [--seg-iters 1500] [--device cpu]
+
+``--runs`` picks the runs of one invocation; invocations sharing ``--out``
+keep each other's stages, and the table lists every run finished there.
 """
 import argparse
 import json
@@ -34,7 +39,14 @@ import shlex
 import sys
 import time
 
-from protocol_stages import machine_line, prf_cell, replace_section, utc_now
+from protocol_stages import (
+    add_schedule_arguments,
+    machine_line,
+    prf_cell,
+    replace_section,
+    schedule_pipeline_options,
+    utc_now,
+)
 
 from mmcrack.apis.pipeline import REPO, StageRunner, python_command
 
@@ -44,6 +56,8 @@ LIST_CONFIG = ('configs/classifier/efficientnet-lite0_1xb16-4e_'
                'crack-image-list.py')
 #: target (benchmarks/README.md): the folder run equals the mask-derived one
 SAME_WITHIN = 0.01
+#: the runs, in table order
+RUNS = ('folders', 'tiles', 'negatives')
 
 
 def parse_args(argv=None):
@@ -55,9 +69,11 @@ def parse_args(argv=None):
     parser.add_argument('--results',
                         default=osp.join(REPO, 'benchmarks', 'RESULTS.md'))
     parser.add_argument('--tile', type=int, default=256)
-    parser.add_argument('--skip-tiles', action='store_true')
-    parser.add_argument('--skip-negatives', action='store_true')
+    parser.add_argument('--runs', nargs='+', choices=RUNS, default=RUNS,
+                        help='the runs of this invocation (the table lists '
+                        'all those finished under --out)')
     parser.add_argument('--device', default='cpu')
+    add_schedule_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -81,20 +97,37 @@ def reference_command(paper_out):
     return opts
 
 
-def pipeline(runner, name, ref, device, weak_args):
-    """``tools/run_pipeline.py`` with the reference's options and the given
-    weak-label arguments; returns its report."""
+def pipeline(runner, name, options, device, weak_args, run=True):
+    """``tools/run_pipeline.py`` with the protocol's ``options``
+    (:func:`protocol_stages.schedule_pipeline_options` plus
+    ``--wsv-config``) and the given weak-label arguments; returns its report
+    (None when ``run`` is False and it is not finished)."""
     out = osp.join(runner.out, name)
-    cmd = python_command(
-        'tools/run_pipeline.py', '--out', out, '--device', device,
-        *weak_args, '--wsv-config', *ref['--wsv-config'],
-        '--cls-options', *[o for o in ref['--cls-options']],
-        '--seg-options', *ref['--seg-options'])
+    cmd = python_command('tools/run_pipeline.py', '--out', out, '--device',
+                         device, *weak_args)
+    for flag, values in options.items():
+        cmd += [flag, *values]
     report = osp.join(out, 'report.json')
-    runner.forget(name)  # the inner pipeline reuses its own stages
-    runner.run(name, [cmd], lambda: osp.isfile(report))
+    if run:
+        runner.forget(name)  # the inner pipeline reuses its own stages
+        runner.run(name, [cmd], lambda: osp.isfile(report))
+    if not osp.isfile(report):
+        return None
     with open(report) as f:
         return json.load(f)
+
+
+def same_options(ours, ref, paper_out):
+    """Raise SystemExit unless the reference ran with these options."""
+    differ = {k: (ours.get(k), ref.get(k)) for k in set(ours) | set(ref)
+              if ours.get(k) != ref.get(k)}
+    if differ:
+        raise SystemExit(
+            f'{paper_out}: the reference ran with other options than these '
+            'runs (this invocation, reference): ' + '; '.join(
+                f'{k}: {v[0]} vs {v[1]}' for k, v in sorted(differ.items()))
+            + '. Pass the same --cls-epochs / --cls-dihedral / --seg-iters '
+            '/ --wsv-config as benchmarks/paper_tables.py.')
 
 
 def main(argv=None):
@@ -103,41 +136,51 @@ def main(argv=None):
     runner = StageRunner(args.out, name='weak_label_tables')
     out = runner.out
     data = osp.abspath(osp.join(args.paper_out, 'data'))
-    ref_path = osp.join(args.paper_out, 'pipeline', 'report.json')
-    if not osp.isfile(ref_path):
-        raise SystemExit(f'{args.paper_out}: run benchmarks/paper_tables.py '
-                         'first (its run is the reference)')
-    with open(ref_path) as f:
-        reference = json.load(f)
-    ref = reference_command(args.paper_out)
+    if not osp.isdir(osp.join(data, 'masks', 'test')):
+        raise SystemExit(f'{args.paper_out}: no data root; start '
+                         'benchmarks/paper_tables.py first (its run is the '
+                         'reference)')
+    options = dict(schedule_pipeline_options(args),
+                   **{'--wsv-config': [args.wsv_config]})
     images = osp.join(data, 'images', 'train')
-
+    runs = {}
     folders = osp.join(out, 'folders')
-    runner.run('convert folders', [python_command(
-        'tools/dataset_converters/masks_to_classification.py', data, '-o',
-        folders, '--splits', 'train', 'val')],
-        lambda: osp.isfile(osp.join(folders, 'conversion.json')))
-    runs = {'class folders': pipeline(
-        runner, 'from_folders', ref, args.device,
+    if 'folders' in args.runs:
+        runner.run('convert folders', [python_command(
+            'tools/dataset_converters/masks_to_classification.py', data,
+            '-o', folders, '--splits', 'train', 'val')],
+            lambda: osp.isfile(osp.join(folders, 'conversion.json')))
+    runs['class folders'] = pipeline(
+        runner, 'from_folders', options, args.device,
         ['--cls-data', folders, '--cls-config', FOLDERS_CONFIG,
-         '--images', images, '--test', data])}
-    if not args.skip_tiles:
-        tiles = osp.join(out, f'tiles{args.tile}')
+         '--images', images, '--test', data], 'folders' in args.runs)
+    tiles = osp.join(out, f'tiles{args.tile}')
+    if {'tiles', 'negatives'} & set(args.runs):
         runner.run('convert tiles', [python_command(
             'tools/dataset_converters/masks_to_classification.py', data,
             '-o', tiles, '--splits', 'train', '--image-level', '--tile',
             args.tile)],
             lambda: osp.isfile(osp.join(tiles, 'conversion.json')))
-        listed = ['--cls-data', osp.join(tiles, 'train', 'images'),
-                  '--cls-list', osp.join(tiles, 'train', 'labels.txt'),
-                  '--cls-config', LIST_CONFIG, '--images', images, '--test',
-                  data]
-        runs[f'{args.tile} px tile labels'] = pipeline(
-            runner, 'from_tiles', ref, args.device, listed)
-        if not args.skip_negatives:
-            runs[f'{args.tile} px tile labels + known negatives'] = \
-                pipeline(runner, 'from_tiles_negatives', ref, args.device,
-                         listed + ['--known-negatives'])
+    listed = ['--cls-data', osp.join(tiles, 'train', 'images'),
+              '--cls-list', osp.join(tiles, 'train', 'labels.txt'),
+              '--cls-config', LIST_CONFIG, '--images', images, '--test',
+              data]
+    runs[f'{args.tile} px tile labels'] = pipeline(
+        runner, 'from_tiles', options, args.device, listed,
+        'tiles' in args.runs)
+    runs[f'{args.tile} px tile labels + known negatives'] = pipeline(
+        runner, 'from_tiles_negatives', options, args.device,
+        listed + ['--known-negatives'], 'negatives' in args.runs)
+    runs = {k: v for k, v in runs.items() if v is not None}
+
+    ref_path = osp.join(args.paper_out, 'pipeline', 'report.json')
+    if not osp.isfile(ref_path):
+        raise SystemExit(f'{args.paper_out}: the reference run is not '
+                         'finished (benchmarks/paper_tables.py); the runs '
+                         'above are kept, rerun this to write the table')
+    same_options(options, reference_command(args.paper_out), args.paper_out)
+    with open(ref_path) as f:
+        reference = json.load(f)
     write(args, reference, runs, time.time() - start, runner)
 
 

@@ -115,3 +115,25 @@ def test_stage_minutes_skips_nested_stage():
     assert paper_tables.stage_minutes(
         {'classifier': 60, 'wsv': 120, 'pseudo_labels (inside wsv)': 50}
     ) == 3.0
+
+
+@pytest.mark.parametrize('iters,val,expected', [
+    (1500, None, ['train_cfg.max_iters=1500',
+                  'param_scheduler.0.milestones=[1125]',
+                  'default_hooks.checkpoint.interval=1500']),
+    (500, 250, ['train_cfg.max_iters=500',
+                'param_scheduler.0.milestones=[375]',
+                'train_cfg.val_interval=250',
+                'default_hooks.checkpoint.interval=250'])])
+def test_seg_schedule_options_parse_to_the_schedule(iters, val, expected):
+    """The CPU schedule options, and mmengine parses them into the values
+    the configs expect (a list of milestones, integers)."""
+    from mmengine.config import DictAction
+    from protocol_stages import seg_schedule_options
+    options = seg_schedule_options(iters, val)
+    assert options == expected
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--opts', nargs='+', action=DictAction)
+    parsed = parser.parse_args(['--opts', *options]).opts
+    assert parsed['param_scheduler.0.milestones'] == [iters * 3 // 4]
+    assert parsed['train_cfg.max_iters'] == iters

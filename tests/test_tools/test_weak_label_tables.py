@@ -5,6 +5,7 @@ import json
 import os.path as osp
 import sys
 
+import pytest
 from conftest import REPO
 
 sys.path.insert(0, osp.join(REPO, 'benchmarks'))
@@ -46,3 +47,42 @@ def test_weak_label_tables_reads_the_reference_and_checks_the_target(
            'the reference WSV ODS).' in text
     assert '| class folders | 0.955 / 0.955 / 0.955 | 0.775 / 0.775 / ' \
            '0.775 | 300 / 371 | 0 / 0 |' in text
+
+
+def test_the_runs_options_match_the_reference_command_of_the_same_schedule(
+        tmp_path):
+    """The options weak_label_tables passes equal those paper_tables' command
+    records for the same schedule arguments, and a different schedule is
+    refused by name before the table is written."""
+    import paper_tables
+
+    from mmcrack.apis.pipeline import _command_text
+    schedule = ['--cls-epochs', '1', '--seg-iters', '500']
+    command = paper_tables.pipeline_command(
+        paper_tables.parse_args(schedule), 'D', 'O')
+    state = dict(pipeline=dict(commands=[_command_text(command)]))
+    (tmp_path / 'pipeline_state.json').write_text(json.dumps(state))
+    ref = weak_label_tables.reference_command(str(tmp_path))
+    assert ref['--seg-options'] == [
+        'train_cfg.max_iters=500', 'param_scheduler.0.milestones=[375]',
+        'train_cfg.val_interval=250', 'default_hooks.checkpoint.interval=250']
+
+    def options(argv):
+        args = weak_label_tables.parse_args(argv)
+        return dict(weak_label_tables.schedule_pipeline_options(args),
+                    **{'--wsv-config': [args.wsv_config]})
+    weak_label_tables.same_options(options(schedule), ref, 'P')
+    with pytest.raises(SystemExit, match=r'P: .*--cls-options: '
+                       r"\['train_cfg.max_epochs=4'.* vs "
+                       r"\['train_cfg.max_epochs=1'"):
+        weak_label_tables.same_options(options(['--seg-iters', '500']), ref,
+                                       'P')
+
+
+def test_runs_flag_picks_the_runs_and_defaults_to_all():
+    assert list(weak_label_tables.parse_args([]).runs) == [
+        'folders', 'tiles', 'negatives']
+    assert weak_label_tables.parse_args(['--runs', 'tiles']).runs == [
+        'tiles']
+    with pytest.raises(SystemExit):
+        weak_label_tables.parse_args(['--runs', 'masks'])
