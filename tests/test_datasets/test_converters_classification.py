@@ -238,6 +238,13 @@ def test_make_synthetic_classification(tmp_path):
         out / 'classification')
     (tmp_path / 'other').mkdir()
     (tmp_path / 'other' / 'x.txt').write_text('x')
-    with pytest.raises(SystemExit, match='not empty'):
+    with pytest.raises(SystemExit, match='not empty.*use --force'):
         tool('make_synthetic').main([str(tmp_path / 'other'),
                                      '--classification'])
+    # --force (the converters' flag; --overwrite its old name) writes there
+    small = ['--classification', '--train', '1', '--val', '1', '--test', '1',
+             '--size', '128', '128']
+    for flag in ('--force', '--overwrite'):
+        forced = tool('make_synthetic').main([str(tmp_path / 'other'),
+                                              *small, flag])
+        assert forced == summary_of(tmp_path / 'other' / 'classification')

@@ -6,14 +6,14 @@
 
 Layout: OUT/images/<split>/*.png (RGB) + OUT/masks/<split>/*.png (0/255),
 the same as ../shared/datasets/*. Existing files are kept (resumable); use
---overwrite to regenerate.
+--force to regenerate (the converters' flag; --overwrite is its old name).
 
 --classification writes the weak-label layout instead: class folders
 OUT/classification/<split>/{crack,no_crack}/ and an image-level list
 OUT/classification/<split>/{images/,labels.txt} (made from the masks by
 masks_to_classification), the full images OUT/images/<split>/, and masks
 for the test split only (OUT/masks/test, for scoring). A complete earlier
-set is kept; any other non-empty OUT needs --overwrite.
+set is kept; any other non-empty OUT needs --force.
 """
 import argparse
 import dataclasses
@@ -40,7 +40,11 @@ def parse_args(argv=None):
                             help=f'images in the {split} split ({count})')
     parser.add_argument('--size', type=int, nargs=2, metavar=('H', 'W'),
                         default=(256, 256))
-    parser.add_argument('--overwrite', action='store_true')
+    parser.add_argument('--force', '--overwrite', dest='force',
+                        action='store_true',
+                        help='regenerate existing files and write into a '
+                        'non-empty output folder (as the converters\' '
+                        '--force; --overwrite is the old name)')
     parser.add_argument('--classification', action='store_true',
                         help='weak-label layout: class folders and image '
                         'lists, masks for the test split only')
@@ -62,7 +66,7 @@ def main(argv=None):
         try:
             summary = write_synthetic_classification(
                 args.out_dir, args.seed, splits, cfg, args.patch_size,
-                args.stride, overwrite=args.overwrite)
+                args.stride, overwrite=args.force)
         except OutputNotEmptyError as e:
             sys.exit(f'make_synthetic: error: {e}')
         print(f'synthetic classification set in {args.out_dir}: ' +
@@ -70,7 +74,7 @@ def main(argv=None):
               f' ({time.time() - start:.1f} s)')
         return summary
     write_synthetic_dataset(args.out_dir, args.seed, splits, cfg,
-                            overwrite=args.overwrite)
+                            overwrite=args.force)
     print(f'synthetic crack dataset in {args.out_dir}: ' +
           ', '.join(f'{k} {v}' for k, v in splits.items()) +
           f' images of {args.size[0]}x{args.size[1]} '

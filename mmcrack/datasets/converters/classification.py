@@ -351,7 +351,7 @@ def write_synthetic_classification(out_dir: str,
     if osp.isdir(out_dir) and os.listdir(out_dir) and not overwrite:
         raise OutputNotEmptyError(
             f'output folder {out_dir} is not empty and holds no complete '
-            'synthetic classification set; use --overwrite')
+            'synthetic classification set; use --force')
     os.makedirs(out_dir, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out_dir,
                                      prefix='.synthetic-masks-') as tmp:
