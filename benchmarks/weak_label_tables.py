@@ -193,13 +193,16 @@ def write(args, reference, runs, wall, runner):
         shlex.quote(a) for a in sys.argv[1:])
     lines = ['## Without masks: class folders and image-level labels', '',
              f'Written by `benchmarks/weak_label_tables.py` ({utc_now()} '
-             'UTC) on the combined protocol (section above, the reference '
-             'run with masks-derived patch labels): same classifier '
-             'architecture and schedule, same WSV model and schedule, same '
-             'test images. The weak labels are made from the training masks '
-             'here (standing in for a user\'s folders); the pipeline runs '
-             'read no mask in any training or selection stage (its audit '
-             'below).', '',
+             'UTC) on the combined protocol\'s data. The reference is the '
+             f'`benchmarks/paper_tables.py --out {args.paper_out}` run '
+             '(patch labels derived from the masks) at the same schedule: '
+             f'classifier {args.cls_epochs} epoch(s) '
+             f'({args.cls_dihedral} dihedral pose), WSV `{args.wsv_config}` '
+             f'{args.seg_iters or "config"} iterations; same classifier '
+             'architecture, same WSV model, same test images. The weak '
+             'labels are made from the training masks here (standing in for '
+             'a user\'s folders); the pipeline runs read no mask in any '
+             'training or selection stage (their audit, last column).', '',
              f'**Machine**: {machine_line(args.device)}. **Wall time**: '
              f'{wall / 60:.1f} min for this invocation; stage times '
              f'{sum(runner.seconds().values()) / 60:.1f} min.', '',

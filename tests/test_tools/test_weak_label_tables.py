@@ -1,6 +1,5 @@
 """benchmarks/weak_label_tables.py: the reference options and the target
 check (the runs themselves are hours of benchmark, not tests)."""
-import argparse
 import json
 import os.path as osp
 import sys
@@ -35,12 +34,18 @@ def test_weak_label_tables_reads_the_reference_and_checks_the_target(
                                                    AP=0.7)),
                     pseudo_label_counts=dict(kept=kept, images=371),
                     mask_paths_accessed=dict(classifier=[], wsv=[]))
-    args = argparse.Namespace(device='cpu', results=str(tmp_path / 'R.md'))
+    args = weak_label_tables.parse_args([
+        '--results', str(tmp_path / 'R.md'), '--paper-out', 'P',
+        '--cls-epochs', '1', '--seg-iters', '500'])
     runner = type('Runner', (), {'seconds': lambda self: {'a': 60}})()
     weak_label_tables.write(args, report(0.95, 0.78), {
         'class folders': report(0.955, 0.775),
         '256 px tile labels': report(0.90, 0.70)}, 60, runner)
     text = (tmp_path / 'R.md').read_text()
+    assert '`benchmarks/paper_tables.py --out P` run (patch labels derived ' \
+           'from the masks) at the same schedule: classifier 1 epoch(s) ' \
+           '(random dihedral pose), WSV `configs/wsv/' in text
+    assert ' 500 iterations;' in text
     assert 'class folders: patch F1 +0.005, WSV ODS -0.005 against the ' \
            'reference (target within ±0.01: met).' in text
     assert '256 px tile labels: patch F1 -0.050, WSV ODS -0.080 (90 % of ' \
