@@ -1,12 +1,15 @@
-"""The paper's comparisons at CPU scale, into benchmarks/RESULTS.md (section
-``comparisons``): its Tables II, IV, V and the CRF rows of VI, on the
-combined protocol of ``paper_tables.py`` (whose data root and classifier
-it reuses: run that first).
+"""The paper's comparisons at CPU scale, into benchmarks/RESULTS.md: its
+Tables II, IV, V and the CRF rows of VI, on the combined protocol of
+``paper_tables.py`` (whose data root and classifier it reuses: run that
+first). Each table is a section of its own (``comparisons_table2``,
+``comparisons_table4``, ``comparisons_table5_6``) and ``--tables`` runs a
+subset: the sections of the others are kept.
 
 * Table II: pseudo-label quality (ODS / OIS / AP against the training
   masks) and labelling speed (images/s, this machine) for each classifier
   (the pretrained EfficientNet-Lite0 of paper_tables.py, and a ResNet-18
-  from scratch trained here; ``--resnet50`` adds a ResNet-50 from scratch).
+  from scratch trained here for ``--cls-epochs``; ``--resnet50`` adds a
+  ResNet-50 from scratch).
 * Table IV: the ablation presets (no bilateral filters, no morphology,
   2-class Otsu) against the paper preset: labels only on the training and
   test images.
@@ -24,7 +27,7 @@ method's own protocol); no WSV training run reads a mask.
     python benchmarks/comparison_tables.py [--paper-out work_dirs/paper_tables]
         [--out work_dirs/comparison_tables] [--seg-iters 1500]
         [--skip-semi] [--skip-crf-wsv] [--resnet50] [--skip-scratch]
-        [--ablation-splits train test] [--device cpu]
+        [--ablation-splits train test] [--tables II IV V-VI] [--device cpu]
 """
 import argparse
 import json
@@ -73,6 +76,7 @@ ABLATIONS = {
 #: alone and of its WSV model (OED-B5, ImageNet ResNet-50 classifier); the
 #: numbers of its Tables II, IV and V and of its CRF rows are not quoted here
 PAPER_TABLE_VI = {'labels only': 0.6954, 'WSV (OED-B5)': 0.7233}
+TABLES = ('II', 'IV', 'V-VI')
 
 
 def parse_args(argv=None):
@@ -98,8 +102,14 @@ def parse_args(argv=None):
                         choices=('train', 'test'), default=['train', 'test'],
                         help='the splits Table IV labels (the paper preset '
                         'always labels the test split: Tables V and VI)')
+    parser.add_argument('--tables', nargs='+', choices=TABLES,
+                        default=list(TABLES),
+                        help='the tables to run; each is written to its '
+                        'own RESULTS.md section, the others are kept')
     parser.add_argument('--device', default='cpu')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.argv = sys.argv[1:] if argv is None else list(argv)  # the command
+    return args
 
 
 def labels_on(runner, stage, cls_config, ckpt, data, out, device, preset,
@@ -124,66 +134,67 @@ def _m(m):
     return f'{m["ODS"]:.3f} / {m["OIS"]:.3f} / {m["AP"]:.3f}'
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    start = time.time()
-    runner = StageRunner(args.out, name='comparison_tables')
-    out = runner.out
-    data = osp.abspath(osp.join(args.paper_out, 'data'))
-    pretrained = find_checkpoint(osp.join(args.paper_out, 'pipeline',
-                                          'classifier'))
-    if pretrained is None or not osp.isdir(data):
-        raise SystemExit(f'{args.paper_out}: run benchmarks/paper_tables.py '
-                         'first (its data root and classifier are reused)')
+def train_classifiers(args, runner, data, pretrained):
+    """The classifiers of Table II: the pretrained one of paper_tables.py
+    and the from-scratch ResNets trained here, ``{name: (config, ckpt)}``.
+    """
     classifiers = {'EfficientNet-Lite0 (ImageNet)': (args.cls_config,
                                                      pretrained)}
     for name, config in SCRATCH.items():
         if args.skip_scratch or ('ResNet-50' in name and not args.resnet50):
             continue
-        work = osp.join(out, 'classifier_' + name.split()[0])
-        epochs = args.cls_epochs if '18' in name else 3
+        work = osp.join(runner.out, 'classifier_' + name.split()[0])
         runner.run(f'classifier {name}', [train_command(
             config, work, data, args.device,
-            [f'train_cfg.max_epochs={epochs}',
+            [f'train_cfg.max_epochs={args.cls_epochs}',
              'train_dataloader.dataset.dihedral_aug=random'])],
-            lambda: find_checkpoint(work) is not None, max_epochs=epochs)
+            lambda: find_checkpoint(work) is not None,
+            max_epochs=args.cls_epochs)
         classifiers[name] = (config, find_checkpoint(work))
+    return classifiers
 
-    # Table II: labels of the training images per classifier
-    table2 = {}
-    for name, (config, ckpt) in classifiers.items():
-        table2[name] = labels_on(
-            runner, f'labels train {name}', config, ckpt, data,
-            osp.join(out, 'labels_train_' + name.split()[0]), args.device,
-            'paper', 'train')
 
-    # Table IV: ablations, training and test images, the pretrained model
-    config, ckpt = classifiers['EfficientNet-Lite0 (ImageNet)']
-    table4 = {}
-    for preset in ABLATIONS:
-        table4[preset] = {}
-        for split in ('train', 'test'):
-            if split not in args.ablation_splits and not (
-                    preset == 'paper' and split == 'test'):
-                continue
-            if preset == 'paper' and split == 'train':  # Table II's row
-                table4[preset][split] = table2[
-                    'EfficientNet-Lite0 (ImageNet)']
+def table2_rows(args, runner, data, classifiers):
+    """Table II: labels of the training images per classifier."""
+    return {name: dict(labels_on(
+        runner, f'labels train {name}', config, ckpt, data,
+        osp.join(runner.out, 'labels_train_' + name.split()[0]),
+        args.device, 'paper', 'train'), checkpoint=ckpt)
+        for name, (config, ckpt) in classifiers.items()}
+
+
+def table4_rows(args, runner, data, config, ckpt, splits, presets=ABLATIONS,
+                paper_train=None):
+    """Table IV: ``{preset: {split: metrics}}`` of the ablation presets
+    with the pretrained classifier; ``splits`` the labelled splits (the
+    paper preset on the test split: reused from paper_tables.py when it
+    labelled them with this checkpoint's bytes; on the training split:
+    ``paper_train``, Table II's row, when given)."""
+    rows = {}
+    for preset in presets:
+        rows[preset] = {}
+        for split in splits:
+            if preset == 'paper' and split == 'train' and paper_train:
+                rows[preset][split] = paper_train  # Table II's row
                 continue
             done = osp.join(args.paper_out, f'labels_{split}_{preset}')
             if split == 'test' and osp.isfile(
                     osp.join(done, 'eval', 'metrics.json')) and \
                     labels_made_with(osp.join(done, 'labels'), ckpt):
-                # paper_tables.py labelled the test images with this
-                # classifier (these bytes) and preset already
-                table4[preset][split] = labels_metrics(done)
+                rows[preset][split] = labels_metrics(done)
                 continue
-            table4[preset][split] = labels_on(
+            rows[preset][split] = labels_on(
                 runner, f'ablation {preset} {split}', config, ckpt, data,
-                osp.join(out, f'ablation_{preset}_{split}'), args.device,
-                preset, split)
+                osp.join(runner.out, f'ablation_{preset}_{split}'),
+                args.device, preset, split)
+    return rows
 
-    # Table VI, CRF rows: grid search on 100 training images with masks
+
+def crf_rows(args, runner, data, config, ckpt):
+    """Table VI's CRF rows and Table V: the grid-searched CRF labels of
+    both splits, and the WSV models on the CRF labels and on the training
+    + test images' labels (``{name: test metrics}``)."""
+    out = runner.out
     crf_preset = osp.join(out, 'crf_search', 'crf_best.py')
     runner.run('crf grid search', [python_command(
         'tools/analysis_tools/crf_grid_search.py', config, ckpt, data,
@@ -218,62 +229,133 @@ def main(argv=None):
         wsv[name] = score_model(runner, f'{name} test', wsv_config,
                                 find_checkpoint(work), data,
                                 osp.join(work, 'test'), args.device)
-    with open(osp.join(args.paper_out, 'pipeline', 'report.json')) as f:
-        report = json.load(f)
-    write(args, table2, table4, crf, wsv, report, time.time() - start,
-          runner)
+    return crf, wsv
 
 
-def write(args, table2, table4, crf, wsv, report, wall, runner):
+def main(argv=None):
+    args = parse_args(argv)
+    start = time.time()
+    runner = StageRunner(args.out, name='comparison_tables')
+    data = osp.abspath(osp.join(args.paper_out, 'data'))
+    pretrained = find_checkpoint(osp.join(args.paper_out, 'pipeline',
+                                          'classifier'))
+    if pretrained is None or not osp.isdir(data):
+        raise SystemExit(f'{args.paper_out}: run benchmarks/paper_tables.py '
+                         'first (its data root and classifier are reused)')
+    config, ckpt = args.cls_config, pretrained
+    done = {}  # table -> its rows
+    if 'II' in args.tables:
+        classifiers = train_classifiers(args, runner, data, pretrained)
+        done['II'] = table2_rows(args, runner, data, classifiers)
+    if 'IV' in args.tables:
+        splits = [s for s in ('train', 'test') if s in args.ablation_splits]
+        done['IV'] = table4_rows(
+            args, runner, data, config, ckpt, splits,
+            paper_train=done.get('II', {}).get(
+                'EfficientNet-Lite0 (ImageNet)'))
+    if 'V-VI' in args.tables:
+        paper_test = table4_rows(args, runner, data, config, ckpt, ['test'],
+                                 ['paper'])['paper']['test']
+        crf, wsv = crf_rows(args, runner, data, config, ckpt)
+        with open(osp.join(args.paper_out, 'pipeline', 'report.json')) as f:
+            report = json.load(f)
+        done['V-VI'] = (paper_test, crf, wsv, report)
+    write(args, done, ckpt, time.time() - start, runner)
+
+
+#: the stages of each table (StageRunner names start with these)
+TABLE_STAGES = {'II': ('classifier ', 'labels train '),
+                'IV': ('ablation ', ),
+                'V-VI': ('crf ', 'WSV', 'ablation paper test')}
+#: RESULTS.md section of each table
+SECTIONS = {'II': 'comparisons_table2', 'IV': 'comparisons_table4',
+            'V-VI': 'comparisons_table5_6'}
+TITLES = {
+    'II': "The paper's Table II at CPU scale: pseudo-labels per classifier",
+    'IV': "The paper's Table IV at CPU scale: ablations (labels only)",
+    'V-VI': "The paper's Tables V and VI at CPU scale: semi-supervised WSV "
+            'and the CRF labels'}
+
+
+def header(args, table, ckpt, wall, runner):
+    """The lines above a table: what wrote it, on which data and
+    classifier, the ground-truth rule, machine, times, command."""
     command = 'python benchmarks/comparison_tables.py ' + ' '.join(
-        shlex.quote(a) for a in sys.argv[1:])
-    lines = ['## The paper\'s comparisons (Tables II, IV, V, VI) at CPU '
-             'scale', '',
-             f'Written by `benchmarks/comparison_tables.py` ({utc_now()} '
-             'UTC), on the combined protocol\'s data root and classifier '
-             '(section above). Training masks are read only to score labels '
-             'and by the CRF method\'s grid search (its own protocol: '
-             f'{args.crf_images} training images with masks); no WSV '
-             'training reads a mask.', '',
-             f'**Machine**: {machine_line(args.device)}. **Wall time**: '
-             f'{wall / 60:.1f} min for this invocation; stage times: '
-             f'{sum(runner.seconds().values()) / 60:.1f} min.', '',
-             '**Command**:', '', '```', command, '```', '',
-             '### Table II: pseudo-labels per classifier (training images)',
-             '', '| classifier | ODS / OIS / AP vs training masks | '
-             'images/s |', '|---|---|---|']
-    for name, m in table2.items():
+        shlex.quote(a) for a in args.argv)
+    seconds = sum(v for k, v in runner.seconds().items()
+                  if k.startswith(TABLE_STAGES[table]))
+    gt = {'II': 'Training masks are read only to score the labels.',
+          'IV': 'Masks are read only to score the labels.',
+          'V-VI': 'Training masks are read only by the CRF method\'s grid '
+                  f'search (its own protocol: {args.crf_images} training '
+                  'images with masks) and test masks only to score; no WSV '
+                  'training reads a mask.'}[table]
+    return [f'## {TITLES[table]}', '',
+            f'Written by `benchmarks/comparison_tables.py` ({utc_now()} '
+            f'UTC), on the data root of `{args.paper_out}` (the combined '
+            'protocol of `benchmarks/paper_tables.py`) and its classifier '
+            f'`{osp.relpath(ckpt, REPO)}` ({args.cls_config}). {gt}', '',
+            f'**Machine**: {machine_line(args.device)}. **Wall time**: '
+            f'{wall / 60:.1f} min for this invocation; the stage times of '
+            f'this table: {seconds / 60:.1f} min.', '',
+            '**Command**:', '', '```', command, '```', '']
+
+
+def table2_lines(args, rows):
+    lines = ['| classifier | checkpoint | ODS / OIS / AP vs training masks '
+             '| images/s |', '|---|---|---|---|']
+    for name, m in rows.items():
         rate = f'{m["images_per_s"]:.2f}' if m['images_per_s'] else '–'
-        lines.append(f'| {name} | {_m(m)} | {rate} |')
+        lines.append(f'| {name} | `{osp.basename(m["checkpoint"])}` | '
+                     f'{_m(m)} | {rate} |')
+    return lines + ['', 'Images/s: `tools/generate_pseudo_labels.py` on '
+                    'this machine, whole training images (steps 2 to 4).']
+
+
+def table4_lines(args, rows):
     splits = [s for s in ('train', 'test') if s in args.ablation_splits]
-    lines += ['', '### Table IV: ablations (pretrained classifier, labels '
-              'only)', '', '| preset | what | ' + ' | '.join(
-                  f'{s}ing images' if s == 'train' else f'{s} images'
-                  for s in splits) + ' |', '|---|---|' + '---|' * len(splits)]
+    lines = ['| preset | what | ' + ' | '.join(
+        f'{s}ing images' if s == 'train' else f'{s} images'
+        for s in splits) + ' |', '|---|---|' + '---|' * len(splits)]
     for preset, what in ABLATIONS.items():
         lines.append(f'| `{preset}` | {what} | ' + ' | '.join(
-            _m(table4[preset][s]) for s in splits) + ' |')
+            _m(rows[preset][s]) for s in splits) + ' |')
+    return lines + ['', 'ODS / OIS / AP of the labels against the masks '
+                    'of the same images.']
+
+
+def table56_lines(args, rows):
+    paper_test, crf, wsv, report = rows
     test = report['test']
-    lines += ['', '### Tables V and VI: test images (DeepCrack test + CFD '
-              'test), ODS / OIS / AP', '', '| labels / model | ODS / OIS / '
-              'AP |', '|---|---|',
-              f'| paper\'s labels alone | {_m(table4["paper"]["test"])} |',
-              f'| CRF labels alone (grid-searched) | {_m(crf["test"])} |']
+    lines = ['Test images (DeepCrack test + CFD test), ODS / OIS / AP.', '',
+             '| labels / model | ODS / OIS / AP |', '|---|---|',
+             f'| paper\'s labels alone | {_m(paper_test)} |',
+             f'| CRF labels alone (grid-searched) | {_m(crf["test"])} |']
     if 'WSV' in test:
-        lines.append(f'| WSV on the paper\'s labels (section above) | '
+        lines.append('| WSV on the paper\'s labels (combined protocol) | '
                      f'{_m(test["WSV"])} |')
     for name, m in wsv.items():
         lines.append(f'| {name} | {_m(m)} |')
     lines.append(f'| darkness floor | {_m(test["darkness"])} |')
-    lines += ['', f'CRF labels on the training images: {_m(crf["train"])} '
-              '(ODS / OIS / AP vs their masks).', '',
-              'Paper (Table VI, combined protocol, ODS): ' + ', '.join(
-                  f'{k} {v:.4f}' for k, v in PAPER_TABLE_VI.items()) +
-              '. The paper\'s numbers for its Tables II, IV, V and its CRF '
-              'rows were not available to this project; the rows above are '
-              'the same comparisons rerun here, not copies.', '']
-    replace_section(args.results, 'comparisons', lines)
-    print('\n'.join(lines))
+    return lines + [
+        '', f'CRF labels on the training images: {_m(crf["train"])} '
+        '(ODS / OIS / AP vs their masks).', '',
+        'Paper (Table VI, combined protocol, ODS): ' + ', '.join(
+            f'{k} {v:.4f}' for k, v in PAPER_TABLE_VI.items()) +
+        '. The paper\'s numbers for its Tables II, IV, V and its CRF rows '
+        'were not available to this project; the rows above are the same '
+        'comparisons rerun here, not copies.']
+
+
+def write(args, done, ckpt, wall, runner):
+    """Each table of ``done`` (``{'II' | 'IV' | 'V-VI': rows}``) into its
+    own RESULTS.md section; the sections of tables not run are kept."""
+    build = {'II': table2_lines, 'IV': table4_lines, 'V-VI': table56_lines}
+    for table, rows in done.items():
+        lines = header(args, table, ckpt, wall, runner) + build[table](
+            args, rows) + ['']
+        replace_section(args.results, SECTIONS[table], lines)
+        print('\n'.join(lines))
 
 
 if __name__ == '__main__':

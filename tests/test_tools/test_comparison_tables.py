@@ -19,31 +19,74 @@ def _m(ods, rate=None):
     return dict(ODS=ods, OIS=ods + 0.01, AP=ods - 0.1, images_per_s=rate)
 
 
-def test_section_with_test_only_ablations(tmp_path):
-    results = tmp_path / 'RESULTS.md'
-    results.write_text('# Results\n\nkept text\n')
-    args = comparison_tables.parse_args(
-        ['--results', str(results), '--ablation-splits', 'test',
-         '--skip-scratch', '--skip-semi', '--skip-crf-wsv'])
-    table2 = {'EfficientNet-Lite0 (ImageNet)': _m(0.679, 0.8)}
+def _write(results, argv, done):
+    args = comparison_tables.parse_args(['--results', str(results)] + argv)
+    comparison_tables.write(args, done, '/x/epoch_4.pth', 180.0, _Runner())
+    return results.read_text()
+
+
+def _section(text, name):
+    return text.split(f'<!-- section: {name} -->')[1].split(
+        f'<!-- end: {name} -->')[0]
+
+
+def _tables():
+    table2 = {'EfficientNet-Lite0 (ImageNet)':
+              dict(_m(0.679, 0.8), checkpoint='/x/epoch_4.pth'),
+              'ResNet-18-w32 (scratch)':
+              dict(_m(0.5), checkpoint='/y/epoch_1.pth')}
     table4 = {preset: {'test': _m(0.6 + i / 100)}
               for i, preset in enumerate(comparison_tables.ABLATIONS)}
     crf = {'train': _m(0.5), 'test': _m(0.45)}
     report = {'test': {'WSV': _m(0.765), 'darkness': _m(0.605)}}
-    comparison_tables.write(args, table2, table4, crf, {}, report, 180.0,
-                            _Runner())
-    text = results.read_text()
+    return {'II': table2, 'IV': table4,
+            'V-VI': (table4['paper']['test'], crf,
+                     {'WSV on CRF labels': _m(0.596)}, report)}
+
+
+def test_each_table_in_its_own_section(tmp_path):
+    results = tmp_path / 'RESULTS.md'
+    results.write_text('# Results\n\nkept text\n')
+    text = _write(results, ['--ablation-splits', 'test'], _tables())
     assert text.startswith('# Results\n\nkept text\n')
-    assert '<!-- section: comparisons -->' in text
+    two = _section(text, 'comparisons_table2')
+    assert '| EfficientNet-Lite0 (ImageNet) | `epoch_4.pth` | 0.679 / ' \
+        '0.689 / 0.579 | 0.80 |' in two
+    # no images/s recorded: a dash, not a number
+    assert '| ResNet-18-w32 (scratch) | `epoch_1.pth` | 0.500 / 0.510 / ' \
+        '0.400 | – |' in two
+    # stage times of this table's stages only (_Runner: 'a', 'b')
+    assert '3.0 min for this invocation; the stage times of this table: ' \
+        '0.0 min' in two
+    four = _section(text, 'comparisons_table4')
     # one column per labelled split: test only
-    assert '| preset | what | test images |' in text
-    assert 'training images |' not in text.split('Table IV')[1].split(
-        '###')[0]
+    assert '| preset | what | test images |' in four
+    assert 'training images' not in four
     assert '| `ablation_otsu2` | 2-class Otsu in the windows | 0.630 / ' \
-        '0.640 / 0.530 |' in text
-    assert '| paper\'s labels alone | 0.600 / 0.610 / 0.500 |' in text
+        '0.640 / 0.530 |' in four
+    six = _section(text, 'comparisons_table5_6')
+    assert '| paper\'s labels alone | 0.600 / 0.610 / 0.500 |' in six
     assert '| CRF labels alone (grid-searched) | 0.450 / 0.460 / 0.350 |' \
-        in text
-    assert '| EfficientNet-Lite0 (ImageNet) | 0.679 / 0.689 / 0.579 | ' \
-        '0.80 |' in text
-    assert '3.0 min for this invocation; stage times: 3.0 min' in text
+        in six
+    assert '| WSV on CRF labels | 0.596 / 0.606 / 0.496 |' in six
+    assert '| darkness floor | 0.605 / 0.615 / 0.505 |' in six
+
+
+def test_a_subset_run_keeps_the_other_tables(tmp_path):
+    results = tmp_path / 'RESULTS.md'
+    tables = _tables()
+    _write(results, ['--ablation-splits', 'test'], tables)
+    before = results.read_text()
+    tables['II']['ResNet-18-w32 (scratch)'] = dict(
+        _m(0.55, 0.5), checkpoint='/y/epoch_1.pth')
+    text = _write(results, ['--tables', 'II'], {'II': tables['II']})
+    for name in ('comparisons_table4', 'comparisons_table5_6'):
+        assert _section(text, name) == _section(before, name)
+    assert '0.550 / 0.560 / 0.450 | 0.50 |' in _section(
+        text, 'comparisons_table2')
+    assert '--tables II' in _section(text, 'comparisons_table2')
+
+
+def test_tables_argument():
+    assert comparison_tables.parse_args([]).tables == ['II', 'IV', 'V-VI']
+    assert comparison_tables.parse_args(['--tables', 'II']).tables == ['II']
