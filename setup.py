@@ -28,7 +28,8 @@ setup(
     long_description=open(osp.join(HERE, 'README.md')).read()
     if osp.exists(osp.join(HERE, 'README.md')) else '',
     long_description_content_type='text/markdown',
-    packages=find_packages(exclude=('configs', 'tools', 'tests', 'benchmarks')),
+    packages=find_packages(
+        exclude=('configs', 'tools', 'tests', 'benchmarks')),
     python_requires='>=3.11',
     install_requires=parse_requirements('runtime'),
     extras_require={'tests': parse_requirements('tests')},
