@@ -14,13 +14,16 @@ classifier's missed recall sits in such windows. It reads the test masks
 """
 import argparse
 import os.path as osp
-import shlex
-import sys
 import time
 
 import numpy as np
 import torch
-from protocol_stages import machine_line, replace_section, utc_now
+from protocol_stages import (
+    invocation,
+    machine_line,
+    replace_section,
+    utc_now,
+)
 
 from mmcrack.apis.pipeline import REPO
 from mmcrack.datasets.crack_patch_dataset import window_crack_counts
@@ -99,8 +102,7 @@ def main(argv=None):
 
 
 def error_lines(args, bins, preds, n_images, wall):
-    command = 'python benchmarks/classifier_errors.py ' + ' '.join(
-        shlex.quote(a) for a in (sys.argv[1:]))
+    command = invocation('classifier_errors.py')
     names = [f'{lo}–{hi - 1}' for lo, hi in zip(BIN_EDGES, BIN_EDGES[1:])]
     names.append(f'≥ {BIN_EDGES[-1]}')
     crack = bins > 0

@@ -32,12 +32,11 @@ method's own protocol); no WSV training run reads a mask.
 import argparse
 import json
 import os.path as osp
-import shlex
-import sys
 import time
 
 from protocol_stages import (
     WSV_CONFIG,
+    invocation,
     machine_line,
     metrics_of,
     replace_section,
@@ -108,7 +107,7 @@ def parse_args(argv=None):
                         'own RESULTS.md section, the others are kept')
     parser.add_argument('--device', default='cpu')
     args = parser.parse_args(argv)
-    args.argv = sys.argv[1:] if argv is None else list(argv)  # the command
+    args.argv = argv  # the arguments of the results header (None: sys.argv)
     return args
 
 
@@ -254,8 +253,9 @@ def main(argv=None):
             paper_train=done.get('II', {}).get(
                 'EfficientNet-Lite0 (ImageNet)'))
     if 'V-VI' in args.tables:
-        paper_test = table4_rows(args, runner, data, config, ckpt, ['test'],
-                                 ['paper'])['paper']['test']
+        paper_test = done.get('IV', {}).get('paper', {}).get('test') or \
+            table4_rows(args, runner, data, config, ckpt, ['test'],
+                        ['paper'])['paper']['test']
         crf, wsv = crf_rows(args, runner, data, config, ckpt)
         with open(osp.join(args.paper_out, 'pipeline', 'report.json')) as f:
             report = json.load(f)
@@ -280,8 +280,7 @@ TITLES = {
 def header(args, table, ckpt, wall, runner):
     """The lines above a table: what wrote it, on which data and
     classifier, the ground-truth rule, machine, times, command."""
-    command = 'python benchmarks/comparison_tables.py ' + ' '.join(
-        shlex.quote(a) for a in args.argv)
+    command = invocation('comparison_tables.py', args.argv)
     seconds = sum(v for k, v in runner.seconds().items()
                   if k.startswith(TABLE_STAGES[table]))
     gt = {'II': 'Training masks are read only to score the labels.',

@@ -14,6 +14,8 @@ import os
 import os.path as osp
 import platform
 import re
+import shlex
+import sys
 
 import numpy as np
 
@@ -226,6 +228,15 @@ def machine_line(device):
     return (f'{platform.system()} {cpu}, {os.cpu_count()} cores, device '
             f'`{device}`, OMP_NUM_THREADS='
             f'{os.environ.get("OMP_NUM_THREADS", "unset")}')
+
+
+def invocation(script, argv=None):
+    """The command line that ran a benchmark script, for its results
+    header: ``python benchmarks/SCRIPT ARGS``, the arguments shell-quoted
+    (``argv``: the arguments; default ``sys.argv[1:]``)."""
+    args = sys.argv[1:] if argv is None else argv
+    return f'python benchmarks/{script} ' + ' '.join(
+        shlex.quote(a) for a in args)
 
 
 def utc_now():

@@ -27,13 +27,12 @@ read only to score the finished maps on the test splits.
 import argparse
 import json
 import os.path as osp
-import shlex
-import sys
 import time
 
 from protocol_stages import (
     WSV_CONFIG,
     add_protocol_arguments,
+    invocation,
     link_split,
     machine_line,
     prf_cell,
@@ -303,8 +302,7 @@ def main(argv=None):
     for dataset in ('DeepCrack', 'CFD'):
         roots[dataset] = osp.join(out, 'data', dataset)
         build_root(args, dataset, roots[dataset])
-    command = 'python benchmarks/transfer_tables.py ' + ' '.join(
-        shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
+    command = invocation('transfer_tables.py', argv)
     cross, full = {}, {}
     if args.cross_dataset:
         for train, unseen in (DIRECTIONS[d] for d in args.directions):

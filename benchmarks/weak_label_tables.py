@@ -36,11 +36,11 @@ import argparse
 import json
 import os.path as osp
 import shlex
-import sys
 import time
 
 from protocol_stages import (
     add_schedule_arguments,
+    invocation,
     machine_line,
     prf_cell,
     replace_section,
@@ -189,8 +189,7 @@ def _ods(m):
 
 
 def write(args, reference, runs, wall, runner):
-    command = 'python benchmarks/weak_label_tables.py ' + ' '.join(
-        shlex.quote(a) for a in sys.argv[1:])
+    command = invocation('weak_label_tables.py')
     lines = ['## Without masks: class folders and image-level labels', '',
              f'Written by `benchmarks/weak_label_tables.py` ({utc_now()} '
              'UTC) on the combined protocol\'s data. The reference is the '

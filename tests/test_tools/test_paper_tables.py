@@ -137,3 +137,16 @@ def test_seg_schedule_options_parse_to_the_schedule(iters, val, expected):
     parsed = parser.parse_args(['--opts', *options]).opts
     assert parsed['param_scheduler.0.milestones'] == [iters * 3 // 4]
     assert parsed['train_cfg.max_iters'] == iters
+
+
+def test_invocation_quotes_the_arguments_the_shell_way(monkeypatch):
+    import shlex
+
+    from protocol_stages import invocation
+    argv = ['--out', 'a dir/x', '--seg-options', "p=[1, 2]"]
+    line = invocation('comparison_tables.py', argv)
+    assert line.startswith('python benchmarks/comparison_tables.py ')
+    # the shell splits it back into exactly these arguments
+    assert shlex.split(line)[2:] == argv
+    monkeypatch.setattr('sys.argv', ['x.py', '--tables', 'II'])
+    assert invocation('x.py') == 'python benchmarks/x.py --tables II'
