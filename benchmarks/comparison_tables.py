@@ -111,21 +111,32 @@ def parse_args(argv=None):
     return args
 
 
+def localization_cache(runner):
+    """The folder of classifier maps shared by every labelling stage (one
+    subfolder per classifier checkpoint; labels are the same as without
+    it, and a preset relabelling the same images skips the classifier)."""
+    return osp.join(runner.out, 'localization_cache')
+
+
 def labels_on(runner, stage, cls_config, ckpt, data, out, device, preset,
               split):
     """Labels of one split scored against its masks, and the labelling
     speed (images/s of generate_pseudo_labels.py, from its summary)."""
     score_labels_only(runner, stage, cls_config, ckpt, data, out, device,
-                      preset, split)
+                      preset, split, localization_cache(runner))
     return labels_metrics(out)
 
 
 def labels_metrics(out):
-    """ODS / OIS / AP and images/s of a ``score_labels_only`` folder."""
+    """ODS / OIS / AP and images/s of a ``score_labels_only`` folder
+    (None when some classifier maps came from the localisation cache: then
+    the time is not that of the whole method)."""
     with open(osp.join(out, 'labels', 'summary.json')) as f:
         summary = json.load(f)
     rate = summary['generated'] / summary['seconds'] if \
         summary['generated'] and summary['seconds'] else None
+    if summary.get('localization_cache', {}).get('hits'):
+        rate = None
     return dict(metrics_of(osp.join(out, 'eval')), images_per_s=rate)
 
 
@@ -213,7 +224,9 @@ def crf_rows(args, runner, data, config, ckpt):
     if not args.skip_semi:
         wsv_runs['WSV, training + test images (semi-supervised)'] = (
             WSV_CONFIG,
-            [f'extra_img_dirs=[{osp.join(data, "images", "test")}]'])
+            [f'extra_img_dirs=[{osp.join(data, "images", "test")}]',
+             'pseudo_label_generator.localization_cache='
+             f'{localization_cache(runner)}'])
     wsv = {}
     for name, (wsv_config, extra) in wsv_runs.items():
         work = osp.join(out, 'wsv_' + ('crf' if 'CRF' in name else 'semi'))

@@ -137,15 +137,20 @@ def metrics_of(eval_dir):
 
 
 def score_labels_only(runner, stage, cls_config, cls_ckpt, test_root, out,
-                      device, preset='paper', split='test'):
+                      device, preset='paper', split='test',
+                      localization_cache=None):
     """Pseudo-labels of the test images (the generator as a segmenter),
-    scored against the test masks. Returns the ODS / OIS / AP summary."""
+    scored against the test masks. Returns the ODS / OIS / AP summary.
+    ``localization_cache``: a folder shared by runs that label the same
+    images with the same classifier (``--localization-cache``)."""
     labels, evaluation = osp.join(out, 'labels'), osp.join(out, 'eval')
+    cache = [] if localization_cache is None else [
+        '--localization-cache', localization_cache]
     runner.run(stage, [
         python_command('tools/generate_pseudo_labels.py', cls_config,
                        cls_ckpt, osp.join(test_root, 'images', split),
                        labels, '--preset', preset, '--device', device,
-                       '--overwrite'),
+                       '--overwrite', *cache),
         python_command('tools/analysis_tools/eval_crack.py', labels,
                        osp.join(test_root, 'masks', split), '--out',
                        evaluation, '--labels', f'labels only ({preset})')

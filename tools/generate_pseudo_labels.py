@@ -2,7 +2,8 @@
 
     python tools/generate_pseudo_labels.py CLS_CONFIG CLS_CKPT IMG_DIR OUT_DIR
         [--preset paper|published_code|FILE.py] [--device cpu|cuda]
-        [--save-stages] [--skip-bad] [--cfg-options threshold.d=5 ...]
+        [--save-stages] [--skip-bad] [--localization-cache DIR]
+        [--cfg-options threshold.d=5 ...]
 
 Writes OUT_DIR/<stem>.png (0/255 label; the soft map x 255 when the preset
 does not binarise) atomically, skips images already done (a killed run
@@ -13,6 +14,10 @@ settings: labels of another checkpoint or settings are refused (or, with
 cannot be written stops the tool before it loads anything. With
 --save-stages, OUT_DIR/stages/<stem>.png shows input, patch map,
 Grad-CAM++, fused localisation, threshold map and output (paper Fig. 2/4).
+With --localization-cache DIR, the classifier's window map and Grad-CAM++
+of each image are kept in DIR: labelling the same images again with other
+fusion / threshold / merge / output settings (another preset, an ablation)
+skips the classifier and gives the same labels as without the cache.
 """
 import argparse
 import os.path as osp
@@ -50,6 +55,10 @@ def parse_args(argv=None):
     parser.add_argument('--overwrite', action='store_true',
                         help='OUT_DIR holds labels of another checkpoint or '
                         'other settings: replace them (else refused)')
+    parser.add_argument('--localization-cache', metavar='DIR',
+                        help='keep / reuse the classifier maps of each '
+                        'image here (labels unchanged; relabelling with '
+                        'other threshold settings skips the classifier)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         default={}, help='override generator settings, '
                         'e.g. threshold.d=5 output.threshold=0.3')
@@ -64,7 +73,8 @@ def main(argv=None):
     generator = build_generator(
         load_preset_config(args.preset, args.cfg_options), args.device,
         classifier_config=args.cls_config,
-        classifier_checkpoint=args.cls_checkpoint)
+        classifier_checkpoint=args.cls_checkpoint,
+        localization_cache=args.localization_cache)
     folder_stamp(args.out_dir, args.cls_checkpoint, generator.settings(),
                  args.overwrite)
     result = label_images(generator, items, args.out_dir,
@@ -73,9 +83,15 @@ def main(argv=None):
     summary = result.to_dict()
     summary.update(min_crack_pixels=generator.output.min_crack_pixels,
                    settings=generator.settings())
+    cache = getattr(generator, 'localization_cache', None)
+    if cache is not None:
+        summary['localization_cache'] = cache.stats()
     atomic_write_json(osp.join(args.out_dir, 'summary.json'), summary)
     rate = (f' ({result.generated / result.seconds:.2f} images/s)'
             if result.generated and result.seconds > 0 else '')
+    if cache is not None:
+        rate += (f'; classifier maps: {cache.hits} from the cache, '
+                 f'{cache.misses} computed')
     print(f'{result.images} images: {len(result.kept)} kept, '
           f'{len(result.dropped)} dropped (< '
           f'{generator.output.min_crack_pixels} crack px), '

@@ -32,6 +32,7 @@ import numpy as np
 import torch
 
 from mmcrack.registry import TASK_UTILS
+from mmcrack.utils.file_io import file_sha256
 
 from .crack_classifier import (
     CrackClassifier,
@@ -44,6 +45,7 @@ from .localization import (
     patch_probability_map,
     upsample_map,
 )
+from .localization_cache import LocalizationCache
 from .presets import load_preset, merge_settings
 from .thresholding import bilateral_filter, threshold_map
 
@@ -146,6 +148,12 @@ class PseudoLabelGenerator:
             jumps at tile borders, docs/large_images.md); ``size`` at least
             ``max(patch.size, threshold.window)``.
         channels_last (bool): run the classifier in channels-last memory.
+        localization_cache (str, optional): a folder that keeps the window
+            map and Grad-CAM++ of every image localised
+            (:class:`LocalizationCache`): labelling the same images again
+            with other fusion / threshold / merge / output settings skips
+            the classifier, and gives the same labels. Not a setting: the
+            labels do not depend on it.
     """
 
     def __init__(self,
@@ -153,6 +161,7 @@ class PseudoLabelGenerator:
                  classifier_checkpoint: str,
                  device: str = 'cpu',
                  preset: str = 'paper',
+                 localization_cache: Optional[str] = None,
                  **settings):
         self.settings_ = merge_settings(load_preset(preset), settings)
         #: label format and keep rule (the ``output`` settings)
@@ -170,6 +179,11 @@ class PseudoLabelGenerator:
         self.mean, self.std, self.to_bgr = c.mean, c.std, c.to_bgr
         self.target_layer = c.target_module(
             self.settings_['cam']['target_layer'])
+        #: the window / Grad-CAM++ maps kept on disk (None: not kept)
+        self.localization_cache = None if localization_cache is None else \
+            LocalizationCache(localization_cache,
+                              file_sha256(c.checkpoint_path), self.settings_,
+                              self.device.type)
 
     def settings(self) -> dict:
         """All step settings (JSON-serialisable), e.g. for cache keys."""
@@ -183,6 +197,20 @@ class PseudoLabelGenerator:
         return self.classifier.logits(x)
 
     def _localization(self, img_rgb: np.ndarray, stages: Optional[dict]):
+        cache = self.localization_cache
+        maps = cache.load(img_rgb) if cache is not None else None
+        if maps is None:
+            maps = self._classifier_maps(img_rgb)
+            if cache is not None:
+                cache.save(img_rgb, *maps)
+        patch, cam = maps
+        fused = fuse_localization(patch, cam, **self.settings_['fusion'])
+        if stages is not None:
+            stages.update(patch=patch, cam=cam, localization=fused)
+        return fused
+
+    def _classifier_maps(self, img_rgb: np.ndarray):
+        """Window map and Grad-CAM++ (float (H, W) in [0, 1]) of a tile."""
         s = self.settings_
         h, w = img_rgb.shape[:2]
         x = self._normalise(img_rgb)
@@ -202,10 +230,7 @@ class PseudoLabelGenerator:
             forward_fn=self._logits, normalize=s['cam']['normalize'])[0]
         cam = upsample_map(cam.float().cpu().numpy(), (h, w),
                            s['cam']['resize'], s['cam']['quantize'])
-        fused = fuse_localization(patch, cam, **s['fusion'])
-        if stages is not None:
-            stages.update(patch=patch, cam=cam, localization=fused)
-        return fused
+        return patch, cam
 
     def _tile(self, img_rgb: np.ndarray, stages: Optional[dict]) -> np.ndarray:
         """Merged map (H, W) float32 of one tile."""

@@ -19,11 +19,12 @@ from typing import Dict, List, Optional, Sequence
 
 from mmengine.utils import ProgressBar
 
-from mmcrack.utils.file_io import (
+from mmcrack.utils.file_io import (  # noqa: F401 (file_sha256: re-export)
     IMG_EXTENSIONS,
     atomic_write_bytes,
     atomic_write_image,
     atomic_write_json,
+    file_sha256,
     list_stems,
     read_image,
     remove_stale_temp_files,
@@ -77,15 +78,6 @@ class LabelSummary:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def file_sha256(path: str, chunk: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(chunk), b''):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def cache_key(checkpoint_sha: str, settings: dict,

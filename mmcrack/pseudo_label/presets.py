@@ -19,9 +19,10 @@ from mmcrack.utils.source_tree import CONFIG_DIR
 #: installed from, ``pip install -e .``).
 PRESET_DIR = osp.join(CONFIG_DIR, '_base_', 'pseudo_label')
 
-#: Keys of ``pseudo_label_generator`` that are not generator settings.
+#: Keys of ``pseudo_label_generator`` that are not generator settings (the
+#: labels do not depend on them).
 NON_SETTING_KEYS = ('type', 'classifier_config', 'classifier_checkpoint',
-                    'device')
+                    'device', 'localization_cache')
 
 
 def preset_path(preset: str) -> str:
@@ -83,8 +84,8 @@ def build_generator(cfg: dict, device: str = 'cpu', **paths):
     Args:
         cfg: the dict (its ``type`` names a class in ``TASK_UTILS``).
         device: ``'cpu'``, ``'cuda'``, ...
-        paths: ``classifier_config`` / ``classifier_checkpoint`` set into
-            ``cfg`` when given.
+        paths: ``classifier_config`` / ``classifier_checkpoint`` /
+            ``localization_cache`` set into ``cfg`` when given.
     """
     from mmcrack.registry import TASK_UTILS
     cfg = copy.deepcopy(dict(cfg))

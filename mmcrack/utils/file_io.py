@@ -8,6 +8,7 @@
   :func:`atomic_write_json` — write to a temporary file in the same folder and
   rename, so a killed process never leaves a half-written file under its final
   name.
+* :func:`file_sha256` — the hex SHA-256 of a file's bytes (cache keys).
 * :func:`ensure_writable_dir` — create an output folder and prove it is
   writable before a tool does any expensive work.
 * :func:`remove_stale_temp_files` — remove the temporary files that a killed
@@ -17,6 +18,7 @@ Checkpoints (finding the complete ones, writing them atomically) are in
 :mod:`mmcrack.utils.checkpoints`.
 """
 import errno
+import hashlib
 import json
 import os
 import os.path as osp
@@ -315,3 +317,12 @@ def ensure_symlink(src: str, dst: str) -> None:
         raise FileExistsError(f'{dst} exists and is not a link to {src}')
     os.makedirs(osp.dirname(osp.abspath(dst)), exist_ok=True)
     os.symlink(src, dst)
+
+
+def file_sha256(path: str, chunk: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(chunk), b''):
+            digest.update(block)
+    return digest.hexdigest()

@@ -329,3 +329,39 @@ def test_loop_length_follows_the_kept_images(image_only_root, tmp_path, loop):
     expected = 1 if loop == 'iter' else 2 * 2
     assert runner.train_loop.max_iters == expected
     assert runner.iter == expected
+
+
+def test_localization_cache_through_the_hook_keeps_labels_and_key(tmp_path):
+    """``pseudo_label_generator.localization_cache`` reaches the generator
+    the hook builds: the classifier maps are kept there, and the labels and
+    the hook's cache key equal those of a run without it."""
+    from conftest import make_tiny_classifier
+    root = _tiny_crack_root(tmp_path)
+    cls_cfg, cls_ckpt = make_tiny_classifier(tmp_path)
+    preset = Config.fromfile(
+        osp.join(REPO, 'configs/_base_/pseudo_label/paper.py'))
+    base = preset.pseudo_label_generator.to_dict()
+    base['fusion']['threshold'] = -1.0
+    base['output']['min_crack_pixels'] = 1
+    cache = tmp_path / 'maps'
+    label_dirs = []
+    for name, generator in (('plain', base),
+                            ('cached', dict(base,
+                                            localization_cache=str(cache)))):
+        cfg = _cfg(root, tmp_path / 'unused.pth', tmp_path / name,
+                   tmp_path / 'c')
+        cfg.custom_hooks = [
+            dict(type='PseudoLabelHook', generator=generator,
+                 classifier_config=cls_cfg, classifier_checkpoint=cls_ckpt)
+        ]
+        runner = _train(cfg)
+        stats = [h for h in runner.hooks
+                 if type(h).__name__ == 'PseudoLabelHook'][0].stats
+        label_dirs.append(osp.join(stats['label_dir'], 'train'))
+    assert osp.basename(osp.dirname(label_dirs[0])) == \
+        osp.basename(osp.dirname(label_dirs[1]))  # the same key
+    assert len(glob.glob(osp.join(str(cache), '*', '*.npz'))) == 3
+    for name in sorted(os.listdir(label_dirs[0])):
+        np.testing.assert_array_equal(
+            cv2.imread(osp.join(label_dirs[0], name), 0),
+            cv2.imread(osp.join(label_dirs[1], name), 0))
