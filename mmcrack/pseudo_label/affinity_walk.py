@@ -63,11 +63,29 @@ __all__ = [
     'PixelAffinityNet', 'neighbour_offsets', 'pair_affinities',
     'random_walk', 'confident_regions', 'affinity_targets',
     'affinity_loss', 'train_affinity_net', 'save_affinity_net',
-    'load_affinity_net', 'AffinityWalkLabelGenerator'
+    'load_affinity_net', 'AffinityWalkLabelGenerator', 'crf_labels_of'
 ]
 
 #: Steps of the CRF-label preset that the inner CRFLabelGenerator takes.
 _CRF_STEPS = ('cam', 'crf', 'output', 'channels_last')
+
+
+def crf_labels_of(settings: dict, classifier_config: str,
+                  classifier_checkpoint: str,
+                  device: str = 'cpu') -> CRFLabelGenerator:
+    """The CRF-label generator inside an affinity-walk preset's settings
+    (its ``cam``, ``crf``, ``output`` and ``channels_last`` steps): the CAM
+    and CRF of the training round and of the labels.
+
+    Args:
+        settings: the settings of an ``affinity_walk`` preset
+            (:func:`load_preset`).
+        classifier_config, classifier_checkpoint: the crack-patch
+            classifier.
+        device: ``'cpu'``, ``'cuda'``, ...
+    """
+    return CRFLabelGenerator(classifier_config, classifier_checkpoint,
+                             device, **{k: settings[k] for k in _CRF_STEPS})
 
 
 @TASK_UTILS.register_module()
@@ -99,9 +117,8 @@ class AffinityWalkLabelGenerator:
                  **settings):
         self.settings_ = merge_settings(load_preset(preset), settings)
         s = self.settings_
-        self.crf_labels = CRFLabelGenerator(
-            classifier_config, classifier_checkpoint, device,
-            **{k: s[k] for k in _CRF_STEPS})
+        self.crf_labels = crf_labels_of(s, classifier_config,
+                                        classifier_checkpoint, device)
         self.output = self.crf_labels.output
         self.checkpoint_path = classifier_checkpoint
         if s['affinity']['checkpoint'] is None:
