@@ -90,3 +90,35 @@ def test_a_subset_run_keeps_the_other_tables(tmp_path):
 def test_tables_argument():
     assert comparison_tables.parse_args([]).tables == ['II', 'IV', 'V-VI']
     assert comparison_tables.parse_args(['--tables', 'II']).tables == ['II']
+
+
+def test_affinity_walk_rows_are_named_as_partial(tmp_path):
+    done = _tables()
+    paper, crf, wsv, report = done['V-VI']
+    crf = dict(crf, **{'walk train': _m(0.31), 'walk test': _m(0.32)})
+    text = _write(tmp_path / 'R.md', ['--tables', 'V-VI'],
+                  {'V-VI': (paper, crf, wsv, report)})
+    rows = [line for line in _section(text, 'comparisons_table5_6')
+            .splitlines() if line.startswith('| ')]
+    assert rows[3] == ('| CAM + affinity walk + CRF labels alone (partial '
+                       'CRF+RW, not that method) | 0.320 / 0.330 / 0.220 |')
+    assert 'on the training images: 0.310 / 0.320 / 0.210' in text
+    # without the flag's rows, no walk row
+    plain = _write(tmp_path / 'P.md', ['--tables', 'V-VI'],
+                   {'V-VI': done['V-VI']})
+    assert 'affinity walk' not in plain
+
+
+def test_labels_from_the_localization_cache_have_no_speed(tmp_path):
+    import json
+    out = tmp_path / 'run'
+    (out / 'labels').mkdir(parents=True)
+    (out / 'eval').mkdir()
+    summary = dict(generated=10, seconds=5.0)
+    (out / 'eval' / 'metrics.json').write_text(json.dumps(dict(
+        methods={'labels only': dict(ODS=0.5, OIS=0.5, AP=0.4)})))
+    for hits, want in ((0, 2.0), (3, None)):
+        (out / 'labels' / 'summary.json').write_text(json.dumps(dict(
+            summary, localization_cache=dict(hits=hits, misses=10 - hits))))
+        assert comparison_tables.labels_metrics(str(out))[
+            'images_per_s'] == want
