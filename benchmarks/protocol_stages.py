@@ -17,8 +17,6 @@ import re
 import shlex
 import sys
 
-import numpy as np
-
 from mmcrack.apis.pipeline import (
     REPO,
     file_key,
@@ -28,6 +26,7 @@ from mmcrack.apis.pipeline import (
 )
 from mmcrack.pseudo_label.presets import load_preset_config
 from mmcrack.utils.file_io import IMG_EXTENSIONS, ensure_symlink, list_stems
+from mmcrack.utils.sampling import random_subset
 
 SHARED = osp.join(osp.dirname(REPO), 'shared', 'datasets')
 
@@ -126,8 +125,7 @@ def sample_stems(root, split, n, seed):
     if n > len(stems):
         raise ValueError(f'{root}/images/{split} has {len(stems)} images, '
                          f'{n} asked')
-    rng = np.random.default_rng(seed)
-    return sorted(rng.choice(stems, size=n, replace=False).tolist())
+    return random_subset(stems, n, seed)
 
 
 def metrics_of(eval_dir):

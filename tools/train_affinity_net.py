@@ -24,7 +24,6 @@ default is all. The same images, settings and seed give the same network.
 """
 import argparse
 import os.path as osp
-import random
 import sys
 import time
 
@@ -43,6 +42,7 @@ from mmcrack.utils.file_io import (
     ensure_writable_dir,
     read_image,
 )
+from mmcrack.utils.sampling import random_subset
 
 
 def parse_args(argv=None):
@@ -81,9 +81,7 @@ def main(argv=None):
                          'affinity-walk preset)')
     items = folder_items(args.img_dir)
     if args.num_images is not None and args.num_images < len(items):
-        items = sorted(random.Random(args.seed).sample(items,
-                                                       args.num_images),
-                       key=lambda it: it.name)
+        items = random_subset(items, args.num_images, args.seed)
     images = [read_image(it.path, 'unchanged_rgb') for it in items]
     crf_labels = crf_labels_of(settings, args.cls_config,
                                args.cls_checkpoint, args.device)

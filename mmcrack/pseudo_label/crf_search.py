@@ -41,6 +41,7 @@ from mmcrack.utils.file_io import (
     atomic_write_json,
     pair_by_stem,
 )
+from mmcrack.utils.sampling import random_subset
 
 from .dense_crf import DenseCRFSettings
 
@@ -121,9 +122,7 @@ def sample_pairs(data_root: str, split: str = 'train',
                          osp.join(data_root, 'masks', split))
     if num_images >= len(pairs):
         return pairs
-    rng = np.random.default_rng(seed)
-    chosen = rng.choice(len(pairs), size=num_images, replace=False)
-    return [pairs[i] for i in sorted(chosen)]
+    return random_subset(pairs, num_images, seed)
 
 
 def load_grid(grid) -> Dict[str, list]:

@@ -64,6 +64,18 @@ def _train(cfg):
     return runner
 
 
+def _hook_stats(cfg, generator, cls_cfg, cls_ckpt):
+    """Train ``cfg`` with a PseudoLabelHook of ``generator`` (a real
+    generator dict) and the classifier; the hook's stats."""
+    cfg.custom_hooks = [
+        dict(type='PseudoLabelHook', generator=generator,
+             classifier_config=cls_cfg, classifier_checkpoint=cls_ckpt)
+    ]
+    runner = _train(cfg)
+    return [h for h in runner.hooks
+            if type(h).__name__ == 'PseudoLabelHook'][0].stats
+
+
 def _calls(calls_dir):
     return len(glob.glob(osp.join(str(calls_dir), '*')))
 
@@ -254,13 +266,7 @@ def test_with_the_real_generator_the_preset_keep_rule_holds(tmp_path):
     generator['fusion']['threshold'] = -1.0
     generator['fusion']['erosion_iters'] = 0
     generator['output']['min_crack_pixels'] = 1
-    cfg.custom_hooks = [
-        dict(type='PseudoLabelHook', generator=generator,
-             classifier_config=cls_cfg, classifier_checkpoint=cls_ckpt)
-    ]
-    runner = _train(cfg)
-    stats = [h for h in runner.hooks
-             if type(h).__name__ == 'PseudoLabelHook'][0].stats
+    stats = _hook_stats(cfg, generator, cls_cfg, cls_ckpt)
     label_dir = osp.join(stats['label_dir'], 'train')
     counts = {f: int((cv2.imread(osp.join(label_dir, f), 0) > 0).sum())
               for f in sorted(os.listdir(label_dir))}
@@ -350,13 +356,7 @@ def test_localization_cache_through_the_hook_keeps_labels_and_key(tmp_path):
                                             localization_cache=str(cache)))):
         cfg = _cfg(root, tmp_path / 'unused.pth', tmp_path / name,
                    tmp_path / 'c')
-        cfg.custom_hooks = [
-            dict(type='PseudoLabelHook', generator=generator,
-                 classifier_config=cls_cfg, classifier_checkpoint=cls_ckpt)
-        ]
-        runner = _train(cfg)
-        stats = [h for h in runner.hooks
-                 if type(h).__name__ == 'PseudoLabelHook'][0].stats
+        stats = _hook_stats(cfg, generator, cls_cfg, cls_ckpt)
         label_dirs.append(osp.join(stats['label_dir'], 'train'))
     assert osp.basename(osp.dirname(label_dirs[0])) == \
         osp.basename(osp.dirname(label_dirs[1]))  # the same key
