@@ -49,6 +49,7 @@ import time
 
 from protocol_stages import (  # noqa: F401 (DIHEDRAL, WSV_CONFIG: re-exported)
     DIHEDRAL,
+    PAPER_TABLE_VI,
     WSV_CONFIG,
     add_protocol_arguments,
     add_schedule_arguments,
@@ -57,6 +58,7 @@ from protocol_stages import (  # noqa: F401 (DIHEDRAL, WSV_CONFIG: re-exported)
     replace_section,
     schedule_pipeline_options,
     score_labels_only,
+    stage_minutes,
     utc_now,
 )
 
@@ -73,10 +75,6 @@ DC, CFD = 'dc_', 'cfd_'
 #: each (ODS, OIS, AP; docs/baselines.md).
 TEST_SETS = (('DeepCrack test', DC, (0.66, 0.78, 0.73)),
              ('CFD test', CFD, (0.33, 0.39, 0.21)))
-
-# König et al., Table VI (combined protocol), ODS; ImageNet-pretrained
-# ResNet-50 classifier and OED-B5 on a GPU.
-PAPER = {'labels only': 0.6954, 'WSV (OED-B5)': 0.7233}
 
 #: The project's targets for this protocol on a 2-core CPU
 #: (benchmarks/README.md).
@@ -253,10 +251,15 @@ def _assessment(test, labels_test, classifier=None, minutes=None):
         'only to score the finished maps.')
 
 
-def stage_minutes(seconds):
-    """Sum of the stage times in minutes; entries measured inside another
-    stage (their name says 'inside') are not counted twice."""
-    return sum(v for k, v in seconds.items() if 'inside' not in k) / 60
+def protocol_seconds(out):
+    """The recorded stage times ``{stage: seconds}`` of a finished run of
+    this script into ``out``: its pipeline's stages (``report.json``) and
+    its own labelling stages (what ``write_results`` lists)."""
+    with open(osp.join(out, 'pipeline', 'report.json')) as f:
+        seconds = dict(json.load(f)['seconds'])
+    own = StageRunner(out, name='paper_tables').seconds()
+    seconds.update({k: v for k, v in own.items() if k != 'pipeline'})
+    return seconds
 
 
 def write_results(args, counts, report, labels_test, wall, pipeline,
@@ -317,7 +320,8 @@ def write_results(args, counts, report, labels_test, wall, pipeline,
             lines.append(_row(label + ', test images', test[name]))
     lines += [
         '', 'Paper (Table VI, ODS, ImageNet ResNet-50 classifier + OED-B5, '
-        'GPU): ' + ', '.join(f'{k} {v:.4f}' for k, v in PAPER.items()) + '.',
+        'GPU): ' + ', '.join(
+            f'{k} {v:.4f}' for k, v in PAPER_TABLE_VI.items()) + '.',
         '', _assessment(test, labels_test['paper'], cls,
                         stage_minutes(report['seconds'])), ''
     ]

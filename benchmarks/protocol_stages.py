@@ -34,6 +34,12 @@ SHARED = osp.join(osp.dirname(REPO), 'shared', 'datasets')
 #: --cls-dihedral -> CrackPatchDataset(dihedral_aug=...)
 DIHEDRAL = {'off': 'False', 'random': 'random', 'x8': 'True'}
 
+#: König et al., Table VI (combined protocol), ODS of the paper's labels
+#: alone and of its WSV model (ImageNet-pretrained ResNet-50 classifier,
+#: OED-B5 on a GPU): quoted beside paper_tables.py's and
+#: comparison_tables.py's rows.
+PAPER_TABLE_VI = {'labels only': 0.6954, 'WSV (OED-B5)': 0.7233}
+
 #: The combined protocol's CPU-sized models (paper_tables.py).
 WSV_CONFIG = 'configs/wsv/unet-s5-d16-w16_fcn_1xb4-1000i_crackmix-256x256_wsv.py'  # noqa: E501
 
@@ -240,6 +246,13 @@ def invocation(script, argv=None):
     args = sys.argv[1:] if argv is None else argv
     return f'python benchmarks/{script} ' + ' '.join(
         shlex.quote(a) for a in args)
+
+
+def stage_minutes(seconds):
+    """Sum of the stage times ``{stage: seconds}`` in minutes; entries
+    measured inside another stage (their name says 'inside') are not
+    counted twice."""
+    return sum(v for k, v in seconds.items() if 'inside' not in k) / 60
 
 
 def utc_now():

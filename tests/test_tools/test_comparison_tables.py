@@ -19,9 +19,10 @@ def _m(ods, rate=None):
     return dict(ODS=ods, OIS=ods + 0.01, AP=ods - 0.1, images_per_s=rate)
 
 
-def _write(results, argv, done):
+def _write(results, argv, done, reference=None):
     args = comparison_tables.parse_args(['--results', str(results)] + argv)
-    comparison_tables.write(args, done, '/x/epoch_4.pth', 180.0, _Runner())
+    comparison_tables.write(args, done, '/x/epoch_4.pth', 180.0, _Runner(),
+                            reference)
     return results.read_text()
 
 
@@ -122,3 +123,42 @@ def test_labels_from_the_localization_cache_have_no_speed(tmp_path):
             summary, localization_cache=dict(hits=hits, misses=10 - hits))))
         assert comparison_tables.labels_metrics(str(out))[
             'images_per_s'] == want
+
+
+IV_ONLY = ['--tables', 'IV', '--ablation-splits', 'test']
+
+
+def test_time_budget_counts_the_reference_once(tmp_path):
+    import json
+
+    from mmcrack.apis.pipeline import StageRunner
+
+    # a finished paper_tables.py run: its pipeline's report (with a stage
+    # nested inside another) and its own labelling stages
+    ref = tmp_path / 'paper'
+    (ref / 'pipeline').mkdir(parents=True)
+    (ref / 'pipeline' / 'report.json').write_text(json.dumps(dict(
+        seconds={'classifier': 600.0, 'wsv': 1200.0,
+                 'pseudo_labels (inside wsv)': 300.0})))
+    runner = StageRunner(str(ref), name='paper_tables')
+    for stage, seconds in (('pipeline', 1800.0),
+                           ('labels_test (paper)', 300.0)):
+        runner._update_state(stage, dict(seconds=seconds, commands=[]))
+    reference = comparison_tables.protocol_seconds(str(ref))
+    # the pipeline stage is its inner stages, counted once
+    assert reference == {'classifier': 600.0, 'wsv': 1200.0,
+                         'pseudo_labels (inside wsv)': 300.0,
+                         'labels_test (paper)': 300.0}
+    # reference 35 min + comparisons 3 min (_Runner)
+    text = _write(tmp_path / 'R.md', IV_ONLY, {'IV': _tables()['IV']},
+                  reference)
+    assert '**Time budget**: the reference run (paper_tables.py) 35.0 min ' \
+        '+ every comparison stage recorded in this output folder 3.0 min ' \
+        '= 38.0 min of stage time (target ≤ 180 min' in text
+    assert ': met;' in text
+    over = {'classifier': 180 * 60.0}
+    assert ': not met;' in _write(tmp_path / 'O.md', IV_ONLY,
+                                  {'IV': _tables()['IV']}, over)
+    # no reference run known: no budget line
+    assert 'Time budget' not in _write(tmp_path / 'N.md', IV_ONLY,
+                                       {'IV': _tables()['IV']})
