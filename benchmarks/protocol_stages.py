@@ -24,7 +24,10 @@ from mmcrack.apis.pipeline import (
     read_test_metrics,
     test_command,
 )
-from mmcrack.pseudo_label.presets import load_preset_config
+from mmcrack.pseudo_label.presets import (
+    keeps_localization_cache,
+    load_preset_config,
+)
 from mmcrack.utils.file_io import IMG_EXTENSIONS, ensure_symlink, list_stems
 from mmcrack.utils.sampling import random_subset
 
@@ -146,9 +149,11 @@ def score_labels_only(runner, stage, cls_config, cls_ckpt, test_root, out,
     """Pseudo-labels of the test images (the generator as a segmenter),
     scored against the test masks. Returns the ODS / OIS / AP summary.
     ``localization_cache``: a folder shared by runs that label the same
-    images with the same classifier (``--localization-cache``)."""
+    images with the same classifier (``--localization-cache``; not passed
+    to a generator type that keeps none, such as the CRF labels)."""
     labels, evaluation = osp.join(out, 'labels'), osp.join(out, 'eval')
-    cache = [] if localization_cache is None else [
+    cache = [] if localization_cache is None or not keeps_localization_cache(
+        load_preset_config(preset)) else [
         '--localization-cache', localization_cache]
     runner.run(stage, [
         python_command('tools/generate_pseudo_labels.py', cls_config,

@@ -90,7 +90,27 @@ def build_generator(cfg: dict, device: str = 'cpu', **paths):
     from mmcrack.registry import TASK_UTILS
     cfg = copy.deepcopy(dict(cfg))
     cfg.update({k: v for k, v in paths.items() if v is not None})
+    if cfg.get('localization_cache') is not None and \
+            not keeps_localization_cache(cfg):
+        raise ValueError(
+            f"localization_cache: the {cfg.get('type')} generator keeps no "
+            'localisation cache (only generators with a localization_cache '
+            'argument, such as PseudoLabelGenerator, do); label without it')
     return TASK_UTILS.build(cfg, default_args=dict(device=device))
+
+
+def keeps_localization_cache(cfg: dict) -> bool:
+    """Whether the generator type of a ``pseudo_label_generator`` dict
+    takes a ``localization_cache`` folder (its classifier maps kept on
+    disk; :class:`~.localization_cache.LocalizationCache`)."""
+    import inspect
+
+    from mmcrack.registry import TASK_UTILS
+    cls = TASK_UTILS.get(cfg.get('type'))
+    if cls is None:
+        raise KeyError(f"pseudo-label generator type {cfg.get('type')!r} is "
+                       'not registered in TASK_UTILS')
+    return 'localization_cache' in inspect.signature(cls).parameters
 
 
 def strip_non_settings(cfg: dict) -> dict:

@@ -178,6 +178,22 @@ def test_wsv_config_builds_the_crf_generator(classifier):
     assert load_preset_config('crf')['type'] == 'CRFLabelGenerator'
 
 
+def test_no_localization_cache_for_crf_labels(classifier, tmp_path):
+    """The CRF labels keep no classifier maps: a cache folder is refused by
+    name before any classifier is loaded, and nothing is written."""
+    from mmcrack.pseudo_label.presets import keeps_localization_cache
+    assert keeps_localization_cache(load_preset_config('paper'))
+    for preset in ('crf', 'affinity_walk'):
+        cfg = load_preset_config(preset)
+        assert not keeps_localization_cache(cfg)
+        with pytest.raises(ValueError, match=cfg['type'] +
+                           ' generator keeps no localisation cache'):
+            build_generator(cfg, 'cpu', classifier_config=classifier[0],
+                            classifier_checkpoint=classifier[1],
+                            localization_cache=str(tmp_path / 'cache'))
+    assert not (tmp_path / 'cache').exists()
+
+
 @pytest.mark.slow
 def test_wsv_crf_training_run(classifier, tiny_synthetic, tmp_path):
     """The weakly-supervised config trains 2 iterations on CRF labels made

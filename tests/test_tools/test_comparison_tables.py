@@ -162,3 +162,26 @@ def test_time_budget_counts_the_reference_once(tmp_path):
     # no reference run known: no budget line
     assert 'Time budget' not in _write(tmp_path / 'N.md', IV_ONLY,
                                        {'IV': _tables()['IV']})
+
+
+def test_the_localization_cache_goes_only_to_generators_that_keep_it(
+        tmp_path):
+    import json
+
+    class Recorder:
+
+        def run(self, stage, commands, done, **key):
+            self.generate = commands[0]
+            evaluation = tmp_path / 'out' / 'eval'
+            evaluation.mkdir(parents=True, exist_ok=True)
+            (evaluation / 'metrics.json').write_text(json.dumps(dict(
+                methods={'labels only': dict(ODS=0.5, OIS=0.5, AP=0.4)})))
+
+    runner = Recorder()
+    for preset, cached in (('paper', True), ('ablation_otsu2', True),
+                           ('crf', False), ('affinity_walk', False)):
+        out = str(tmp_path / 'out')
+        comparison_tables.score_labels_only(
+            runner, 's', 'c.py', __file__, str(tmp_path), out, 'cpu', preset,
+            'train', str(tmp_path / 'cache'))
+        assert ('--localization-cache' in runner.generate) == cached, preset
