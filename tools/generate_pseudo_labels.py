@@ -17,7 +17,8 @@ Grad-CAM++, fused localisation, threshold map and output (paper Fig. 2/4).
 With --localization-cache DIR, the classifier's window map and Grad-CAM++
 of each image are kept in DIR: labelling the same images again with other
 fusion / threshold / merge / output settings (another preset, an ablation)
-skips the classifier and gives the same labels as without the cache.
+skips the classifier and gives the same labels as without the cache
+(the paper's generator only; the CRF presets refuse it).
 """
 import argparse
 import os.path as osp
