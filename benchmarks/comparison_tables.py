@@ -366,8 +366,8 @@ def header(args, table, ckpt, wall, runner, reference=None):
     """The lines above a table: what wrote it, on which data and
     classifier, the ground-truth rule, machine, times, command."""
     command = invocation('comparison_tables.py', args.argv)
-    seconds = stage_minutes({k: v for k, v in runner.seconds().items()
-                             if k.startswith(TABLE_STAGES[table])}) * 60
+    minutes = stage_minutes({k: v for k, v in runner.seconds().items()
+                             if k.startswith(TABLE_STAGES[table])})
     gt = {'II': 'Training masks are read only to score the labels.',
           'IV': 'Masks are read only to score the labels.',
           'V-VI': 'Training masks are read only by the CRF method\'s grid '
@@ -381,7 +381,7 @@ def header(args, table, ckpt, wall, runner, reference=None):
             f'`{osp.relpath(ckpt, REPO)}` ({args.cls_config}). {gt}', '',
             f'**Machine**: {machine_line(args.device)}. **Wall time**: '
             f'{wall / 60:.1f} min for this invocation; the stage times of '
-            f'this table: {seconds / 60:.1f} min.', '',
+            f'this table: {minutes:.1f} min.', '',
             *budget_line(runner, reference),
             '**Command**:', '', '```', command, '```', '']
 

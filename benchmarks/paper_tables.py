@@ -145,9 +145,9 @@ def main(argv=None):
         labels_test[preset] = score_labels_only(
             runner, stage, args.cls_config, ckpt, data, stage_out,
             args.device, preset)
-        report['seconds'][stage] = runner.seconds()[stage]
         folders[f'labels only ({preset} preset)'] = osp.join(stage_out,
                                                              'labels')
+    report['seconds'] = protocol_seconds(out)  # with the labelling stages
     for name in ('WSV', 'FSV'):
         maps = osp.join(out, 'pipeline', f'{name.lower()}_maps', 'prob')
         if osp.isdir(maps):

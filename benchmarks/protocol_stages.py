@@ -152,9 +152,9 @@ def score_labels_only(runner, stage, cls_config, cls_ckpt, test_root, out,
     images with the same classifier (``--localization-cache``; not passed
     to a generator type that keeps none, such as the CRF labels)."""
     labels, evaluation = osp.join(out, 'labels'), osp.join(out, 'eval')
+    generator = load_preset_config(preset)
     cache = [] if localization_cache is None or not keeps_localization_cache(
-        load_preset_config(preset)) else [
-        '--localization-cache', localization_cache]
+        generator) else ['--localization-cache', localization_cache]
     runner.run(stage, [
         python_command('tools/generate_pseudo_labels.py', cls_config,
                        cls_ckpt, osp.join(test_root, 'images', split),
@@ -165,8 +165,7 @@ def score_labels_only(runner, stage, cls_config, cls_ckpt, test_root, out,
                        evaluation, '--labels', f'labels only ({preset})')
     ], lambda: osp.isfile(osp.join(evaluation, 'metrics.json')),
         key=dict(classifier=file_key(cls_ckpt), config=cls_config,
-                 preset=load_preset_config(preset),
-                 test=osp.abspath(test_root)))
+                 preset=generator, test=osp.abspath(test_root)))
     return metrics_of(evaluation)
 
 
